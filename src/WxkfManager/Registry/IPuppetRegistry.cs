@@ -1,0 +1,21 @@
+namespace WxkfManager.Registry;
+
+/// <summary>Durable store of puppet registrations; the callback path reads <see cref="PuppetDirectory"/> instead.</summary>
+public interface IPuppetRegistry
+{
+    /// <summary>Creates the schema or indexes; called once at start-up.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Inserts or replaces the registration for its KfId and marks it online.</summary>
+    Task<PuppetRegistration> UpsertAsync(PuppetRegistration registration, CancellationToken cancellationToken);
+
+    /// <summary>Marks the puppet offline and notes when; null when no puppet has that KfId in that corp.</summary>
+    Task<PuppetRegistration?> MarkOfflineAsync(string kfId, string corpId, DateTime at, CancellationToken cancellationToken);
+
+    Task<PuppetRegistration?> FindAsync(string kfId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>Throws when the store does not answer; backs /ready.</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,163 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using WxkfManager.Options;
+
+namespace WxkfManager.Registry;
+
+/// <summary>The embedded default store: one SQLite file in WAL mode, for a single manager instance.</summary>
+public sealed class SqlitePuppetRegistry : IPuppetRegistry
+{
+    public const string FileName = "wxkf-manager.db";
+
+    private const string Columns =
+        "kf_id, kf_name, endpoint, corp_id, corp_secret, token, encoding_aes_key, online, last_online_date, registered_at";
+
+    private readonly string _connectionString;
+
+    public SqlitePuppetRegistry(IOptions<StorageOptions> options)
+    {
+        var directory = Path.GetFullPath(options.Value.DataDirectory);
+        Directory.CreateDirectory(directory);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(directory, FileName),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken);
+        await ExecuteAsync(connection, """
+            CREATE TABLE IF NOT EXISTS puppets (
+                kf_id            TEXT PRIMARY KEY NOT NULL,
+                kf_name          TEXT NOT NULL,
+                endpoint         TEXT NOT NULL,
+                corp_id          TEXT NOT NULL,
+                corp_secret      TEXT NOT NULL,
+                token            TEXT NOT NULL,
+                encoding_aes_key TEXT NOT NULL,
+                online           INTEGER NOT NULL,
+                last_online_date TEXT NULL,
+                registered_at    TEXT NULL
+            );
+            CREATE INDEX IF NOT EXISTS ix_puppets_corp_id ON puppets (corp_id);
+            """, cancellationToken);
+    }
+
+    public async Task<PuppetRegistration> UpsertAsync(PuppetRegistration registration, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            INSERT INTO puppets ({Columns})
+            VALUES ($kfId, $kfName, $endpoint, $corpId, $corpSecret, $token, $aesKey, 1, $lastOnline, $registeredAt)
+            ON CONFLICT (kf_id) DO UPDATE SET
+                kf_name = excluded.kf_name,
+                endpoint = excluded.endpoint,
+                corp_id = excluded.corp_id,
+                corp_secret = excluded.corp_secret,
+                token = excluded.token,
+                encoding_aes_key = excluded.encoding_aes_key,
+                online = 1,
+                registered_at = excluded.registered_at
+            RETURNING {Columns};
+            """;
+        command.Parameters.AddWithValue("$kfId", registration.KfId);
+        command.Parameters.AddWithValue("$kfName", registration.KfName);
+        command.Parameters.AddWithValue("$endpoint", registration.Endpoint);
+        command.Parameters.AddWithValue("$corpId", registration.CorpId);
+        command.Parameters.AddWithValue("$corpSecret", registration.CorpSecret);
+        command.Parameters.AddWithValue("$token", registration.Token);
+        command.Parameters.AddWithValue("$aesKey", registration.EncodingAesKey);
+        command.Parameters.AddWithValue("$lastOnline", FormatDate(registration.LastOnlineDate));
+        command.Parameters.AddWithValue("$registeredAt", FormatDate(registration.RegisteredAt));
+        return (await ReadAllAsync(command, cancellationToken)).Single();
+    }
+
+    public async Task<PuppetRegistration?> MarkOfflineAsync(string kfId, string corpId, DateTime at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            UPDATE puppets SET online = 0, last_online_date = $at
+            WHERE kf_id = $kfId AND corp_id = $corpId
+            RETURNING {Columns};
+            """;
+        command.Parameters.AddWithValue("$kfId", kfId);
+        command.Parameters.AddWithValue("$corpId", corpId);
+        command.Parameters.AddWithValue("$at", FormatDate(at));
+        return (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
+    }
+
+    public async Task<PuppetRegistration?> FindAsync(string kfId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM puppets WHERE kf_id = $kfId;";
+        command.Parameters.AddWithValue("$kfId", kfId);
+        return (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
+    }
+
+    public async Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM puppets ORDER BY kf_id;";
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, "SELECT 1 FROM puppets LIMIT 1;", cancellationToken);
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<List<PuppetRegistration>> ReadAllAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var rows = new List<PuppetRegistration>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new PuppetRegistration(
+                KfId: reader.GetString(0),
+                KfName: reader.GetString(1),
+                Endpoint: reader.GetString(2),
+                CorpId: reader.GetString(3),
+                CorpSecret: reader.GetString(4),
+                Token: reader.GetString(5),
+                EncodingAesKey: reader.GetString(6),
+                Online: reader.GetInt64(7) != 0,
+                LastOnlineDate: ParseDate(reader, 8),
+                RegisteredAt: ParseDate(reader, 9)));
+        }
+        return rows;
+    }
+
+    private static object FormatDate(DateTime? value) =>
+        value is { } date ? date.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture) : DBNull.Value;
+
+    private static DateTime? ParseDate(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal)
+            ? null
+            : DateTime.Parse(reader.GetString(ordinal), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+}

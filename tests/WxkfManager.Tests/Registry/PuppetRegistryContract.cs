@@ -1,0 +1,180 @@
+using WxkfManager.Registry;
+
+namespace WxkfManager.Tests.Registry;
+
+/// <summary>
+/// What every <see cref="IPuppetRegistry"/> promises. Each store's test class derives from this;
+/// every test uses its own kfId and corpId, so order and sharing never matter.
+/// </summary>
+public abstract class PuppetRegistryContract
+{
+    /// <summary>A registry ready for use (initialized). Called once per test.</summary>
+    protected abstract Task<IPuppetRegistry> CreateRegistryAsync();
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static PuppetRegistration NewRegistration(string? corpId = null, string? kfId = null) => new(
+        KfId: kfId ?? "wk" + Guid.NewGuid().ToString("N"),
+        KfName: "客服 " + Random.Shared.Next(1000),
+        Endpoint: "http://127.0.0.1:" + Random.Shared.Next(1024, 65000),
+        CorpId: corpId ?? "ww" + Guid.NewGuid().ToString("N")[..16],
+        CorpSecret: "secret-" + Guid.NewGuid().ToString("N"),
+        Token: "token" + Random.Shared.Next(),
+        EncodingAesKey: Crypto.EncodingAesKey.Generate(),
+        Online: true,
+        LastOnlineDate: null,
+        RegisteredAt: TruncatedNow());
+
+    // Both stores keep millisecond precision (MongoDB's BSON date is milliseconds).
+    protected static DateTime TruncatedNow()
+    {
+        var now = DateTime.UtcNow;
+        return new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
+    }
+
+    [Fact]
+    public async Task Upsert_ThenFind_ReturnsEveryField()
+    {
+        var registry = await CreateRegistryAsync();
+        var registration = NewRegistration();
+
+        var stored = await registry.UpsertAsync(registration, Ct);
+        var found = await registry.FindAsync(registration.KfId, Ct);
+
+        Assert.Equal(registration, stored);
+        Assert.Equal(registration, found);
+    }
+
+    [Fact]
+    public async Task Upsert_OfAnOfflineRegistration_StoresItOnline()
+    {
+        var registry = await CreateRegistryAsync();
+        var registration = NewRegistration() with { Online = false };
+
+        var stored = await registry.UpsertAsync(registration, Ct);
+
+        Assert.True(stored.Online);
+        Assert.True((await registry.FindAsync(registration.KfId, Ct))!.Online);
+    }
+
+    [Fact]
+    public async Task Upsert_SameKfIdTwice_ReplacesTheRegistration()
+    {
+        var registry = await CreateRegistryAsync();
+        var first = NewRegistration();
+        await registry.UpsertAsync(first, Ct);
+        var second = NewRegistration(kfId: first.KfId) with { KfName = "renamed", Endpoint = "https://bot.example:8443/base" };
+
+        await registry.UpsertAsync(second, Ct);
+
+        Assert.Equal(second, await registry.FindAsync(first.KfId, Ct));
+        Assert.Single(await registry.ListAsync(Ct), p => p.KfId == first.KfId);
+    }
+
+    [Fact]
+    public async Task MarkOffline_KeepsTheRecord_AndNotesTheTime()
+    {
+        var registry = await CreateRegistryAsync();
+        var registration = NewRegistration();
+        await registry.UpsertAsync(registration, Ct);
+        var at = TruncatedNow();
+
+        var offline = await registry.MarkOfflineAsync(registration.KfId, registration.CorpId, at, Ct);
+
+        var expected = registration with { Online = false, LastOnlineDate = at };
+        Assert.Equal(expected, offline);
+        Assert.Equal(expected, await registry.FindAsync(registration.KfId, Ct));
+    }
+
+    [Fact]
+    public async Task Register_AfterDeregister_IsOnlineAgain_AndKeepsTheLastOnlineDate()
+    {
+        var registry = await CreateRegistryAsync();
+        var registration = NewRegistration();
+        await registry.UpsertAsync(registration, Ct);
+        var at = TruncatedNow();
+        await registry.MarkOfflineAsync(registration.KfId, registration.CorpId, at, Ct);
+
+        var again = await registry.UpsertAsync(registration, Ct);
+
+        Assert.True(again.Online);
+        Assert.Equal(at, again.LastOnlineDate);
+    }
+
+    [Fact]
+    public async Task MarkOffline_OfUnknownKfId_ReturnsNull()
+    {
+        var registry = await CreateRegistryAsync();
+
+        Assert.Null(await registry.MarkOfflineAsync("wk-unknown-" + Guid.NewGuid(), "ww-any", DateTime.UtcNow, Ct));
+    }
+
+    [Fact]
+    public async Task MarkOffline_WithAnotherCorpId_ChangesNothing()
+    {
+        var registry = await CreateRegistryAsync();
+        var registration = NewRegistration();
+        await registry.UpsertAsync(registration, Ct);
+
+        var result = await registry.MarkOfflineAsync(registration.KfId, "ww-someone-else", DateTime.UtcNow, Ct);
+
+        Assert.Null(result);
+        Assert.Equal(registration, await registry.FindAsync(registration.KfId, Ct));
+    }
+
+    [Fact]
+    public async Task Find_OfUnknownKfId_ReturnsNull()
+    {
+        var registry = await CreateRegistryAsync();
+
+        Assert.Null(await registry.FindAsync("wk-unknown-" + Guid.NewGuid(), Ct));
+    }
+
+    [Fact]
+    public async Task List_ReturnsEveryRegistration_OfSeveralPuppetsInOneCorp()
+    {
+        var registry = await CreateRegistryAsync();
+        var corpId = "ww" + Guid.NewGuid().ToString("N")[..16];
+        var puppets = Enumerable.Range(0, 3).Select(_ => NewRegistration(corpId)).ToList();
+        foreach (var puppet in puppets)
+        {
+            await registry.UpsertAsync(puppet, Ct);
+        }
+
+        var listed = (await registry.ListAsync(Ct)).Where(p => p.CorpId == corpId).OrderBy(p => p.KfId).ToList();
+
+        Assert.Equal(puppets.OrderBy(p => p.KfId), listed);
+    }
+
+    [Fact]
+    public async Task Values_WithQuotesAndUnicode_AreStoredVerbatim()
+    {
+        var registry = await CreateRegistryAsync();
+        var registration = NewRegistration() with { KfName = "O'Brien \"客服\" ; DROP TABLE puppets; --", CorpSecret = "s$e{c}r'e\"t" };
+
+        await registry.UpsertAsync(registration, Ct);
+
+        Assert.Equal(registration, await registry.FindAsync(registration.KfId, Ct));
+    }
+
+    [Fact]
+    public async Task ConcurrentUpserts_OfOneKfId_LeaveOneRecord()
+    {
+        var registry = await CreateRegistryAsync();
+        var kfId = "wk" + Guid.NewGuid().ToString("N");
+        var attempts = Enumerable.Range(0, 8).Select(i => NewRegistration(kfId: kfId) with { KfName = "name" + i }).ToList();
+
+        await Task.WhenAll(attempts.Select(a => registry.UpsertAsync(a, Ct)));
+
+        var stored = Assert.Single(await registry.ListAsync(Ct), p => p.KfId == kfId);
+        Assert.Contains(stored, attempts);
+    }
+
+    [Fact]
+    public async Task Ping_OfAWorkingStore_Succeeds()
+    {
+        var registry = await CreateRegistryAsync();
+
+        await registry.PingAsync(Ct);
+    }
+}
