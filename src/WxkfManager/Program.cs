@@ -1,5 +1,19 @@
+using WxkfManager.Apis;
+using WxkfManager.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddApplicationServices();
+
 var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseRequestLogging();
+app.UseOpenApiDocumentation();
+
+app.MapHealthApi();
+app.MapCallbackApi();
+app.MapManagerApi();
+
 app.Run();
 
 public partial class Program;

@@ -1,0 +1,105 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using WxkfManager.Callbacks;
+using WxkfManager.Delivery;
+using WxkfManager.Options;
+
+namespace WxkfManager.Apis;
+
+/// <summary>WeCom's (or a gateway's) side: URL verification and event callbacks.</summary>
+public static class CallbackApi
+{
+    public const string Success = "success";
+    public const string Roger = "roger";
+
+    public static RouteGroupBuilder MapCallbackApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/callback").WithTags("Callback");
+        api.MapGet("/{corpId}", VerifyUrl).WithName("verifyCallbackUrl")
+            .WithSummary("WeCom URL verification: answers the decrypted echostr");
+        api.MapPost("/{corpId}", Receive).WithName("callback")
+            .WithSummary("WeCom's encrypted callback: verified, then forwarded unchanged to the puppet's /callback");
+        api.MapPost("/decrypted/{corpId}", ReceiveDecrypted).WithName("decryptedCallback")
+            .WithSummary("A gateway's decrypted event {token, openKfId}: forwarded to the puppet's /callback/decrypted");
+        return api;
+    }
+
+    public sealed record SignedQueryParameters(
+        [property: FromQuery(Name = "msg_signature")] string? MsgSignature,
+        [property: FromQuery(Name = "timestamp")] string? Timestamp,
+        [property: FromQuery(Name = "nonce")] string? Nonce)
+    {
+        public SignedQuery? ToSignedQuery(out string? problem)
+        {
+            var missing = new[] { ("msg_signature", MsgSignature), ("timestamp", Timestamp), ("nonce", Nonce) }
+                .Where(p => string.IsNullOrEmpty(p.Item2)).Select(p => p.Item1).ToList();
+            problem = missing.Count > 0 ? $"query parameter(s) required: {string.Join(", ", missing)}" : null;
+            return problem is null ? new SignedQuery(MsgSignature!, Timestamp!, Nonce!) : null;
+        }
+    }
+
+    public static async Task<Results<Ok<string>, ProblemHttpResult>> VerifyUrl(
+        string corpId, [AsParameters] SignedQueryParameters query, [FromQuery(Name = "echostr")] string? echostr,
+        CallbackIntake intake, CancellationToken cancellationToken)
+    {
+        var signed = query.ToSignedQuery(out var problem);
+        if (signed is null || string.IsNullOrEmpty(echostr))
+        {
+            return Refuse(StatusCodes.Status400BadRequest, problem ?? "query parameter(s) required: echostr");
+        }
+        // Base64 has no spaces: a space is a '+' that was not percent-encoded on the way in.
+        var result = await intake.VerifyUrlAsync(corpId, signed, echostr.Replace(' ', '+'), cancellationToken);
+        return result.Status == IntakeStatus.Verified ? TypedResults.Ok(result.Detail) : ToProblem(result);
+    }
+
+    public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Receive(
+        string corpId, [AsParameters] SignedQueryParameters query, HttpRequest request,
+        CallbackIntake intake, IOptions<CallbackOptions> options, CancellationToken cancellationToken)
+    {
+        var signed = query.ToSignedQuery(out var problem);
+        if (signed is null)
+        {
+            return Refuse(StatusCodes.Status400BadRequest, problem!);
+        }
+        var (body, error, tooLarge) = await RequestBody.ReadTextAsync(request, options.Value.MaxBodyBytes, cancellationToken);
+        if (body is null)
+        {
+            return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!);
+        }
+        var result = await intake.ReceiveEncryptedAsync(corpId, signed, body, cancellationToken);
+        // WeCom cannot act on an unknown puppet; a success answer stops it resending in vain.
+        return result.Status is IntakeStatus.Queued or IntakeStatus.Ignored or IntakeStatus.UnknownPuppet
+            ? TypedResults.Text(Success, "text/plain")
+            : ToProblem(result);
+    }
+
+    public static async Task<Results<ContentHttpResult, ProblemHttpResult>> ReceiveDecrypted(
+        string corpId, HttpRequest request, CallbackIntake intake, CancellationToken cancellationToken)
+    {
+        var (body, raw, error, tooLarge) = await RequestBody.ReadJsonAsync<DecryptedCallback>(request, cancellationToken);
+        if (body is null)
+        {
+            return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!);
+        }
+        if (string.IsNullOrEmpty(body.Token) || string.IsNullOrEmpty(body.OpenKfId))
+        {
+            return Refuse(StatusCodes.Status400BadRequest, "body must have non-empty token and openKfId");
+        }
+        var result = await intake.ReceiveDecryptedAsync(corpId, body.OpenKfId, raw!, cancellationToken);
+        return result.Status is IntakeStatus.Queued or IntakeStatus.Ignored
+            ? TypedResults.Text(Roger, "text/plain")
+            : ToProblem(result);
+    }
+
+    private static ProblemHttpResult ToProblem(IntakeResult result) => result.Status switch
+    {
+        IntakeStatus.UnknownCorp or IntakeStatus.UnknownPuppet => Refuse(StatusCodes.Status404NotFound, result.Detail),
+        IntakeStatus.SignatureMismatch => Refuse(StatusCodes.Status403Forbidden, result.Detail),
+        IntakeStatus.QueueFull => Refuse(StatusCodes.Status503ServiceUnavailable, result.Detail),
+        _ => Refuse(StatusCodes.Status400BadRequest, result.Detail),
+    };
+
+    private static ProblemHttpResult Refuse(int status, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status);
+}

@@ -1,0 +1,26 @@
+namespace WxkfManager.Callbacks;
+
+public enum IntakeStatus
+{
+    /// <summary>Verified and queued for its puppet.</summary>
+    Queued,
+
+    /// <summary>Verified; the answer is the decrypted echostr.</summary>
+    Verified,
+
+    /// <summary>Verified, but nothing to forward (another event type, or a puppet that is gone).</summary>
+    Ignored,
+
+    UnknownCorp,
+    SignatureMismatch,
+    Undecryptable,
+    MalformedEvent,
+    UnknownPuppet,
+    QueueFull,
+}
+
+/// <summary>What became of a callback; Detail is the short reason a client may see (never a secret).</summary>
+public readonly record struct IntakeResult(IntakeStatus Status, string Detail)
+{
+    public static IntakeResult Of(IntakeStatus status, string detail) => new(status, detail);
+}

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Options;
+using WxkfManager.Callbacks;
+using WxkfManager.Delivery;
+using WxkfManager.Options;
+using WxkfManager.Registry;
+using WxkfManager.WeCom;
+
+namespace WxkfManager.Extensions;
+
+public static class ApplicationServiceExtensions
+{
+    public static WebApplicationBuilder AddApplicationServices(this WebApplicationBuilder builder)
+    {
+        builder.AddListeningPort();
+        builder.AddSerilogLogging();
+
+        var services = builder.Services;
+        services.AddValidatedOptions();
+        services.AddProblemDetails();
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddSingleton<IPuppetRegistry>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.UsesMongo
+            ? ActivatorUtilities.CreateInstance<MongoPuppetRegistry>(sp)
+            : ActivatorUtilities.CreateInstance<SqlitePuppetRegistry>(sp));
+        services.AddSingleton<PuppetDirectory>();
+        services.AddHostedService<RegistryRefreshService>();
+
+        services.AddSingleton<CallbackIntake>();
+        services.AddPuppetDelivery();
+        services.AddHttpClient<WeComClient>((sp, client) =>
+            client.Timeout = sp.GetRequiredService<IOptions<WeComOptions>>().Value.Timeout);
+
+        services.AddOpenApiDocumentation();
+        return builder;
+    }
+
+    /// <summary>PORT (default 3000) as in the original, unless ASP.NET Core's own URL settings say otherwise.</summary>
+    private static void AddListeningPort(this WebApplicationBuilder builder)
+    {
+        if (!string.IsNullOrEmpty(builder.Configuration["urls"]) || !string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+        {
+            return;
+        }
+        var text = builder.Configuration["PORT"];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            text = "3000";
+        }
+        if (!int.TryParse(text, out var port) || port is < 0 or > 65535)
+        {
+            throw new OptionsValidationException("PORT", typeof(int), [$"PORT must be a number from 0 to 65535, got '{text}'"]);
+        }
+        builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
+    }
+}

@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WxkfManager.Options;
+
+public sealed class WeComOptions
+{
+    public const string Section = "WeCom";
+
+    /// <summary>Where access tokens come from (env ACCESS_TOKEN_URL): WeCom's gettoken, or a token service of your own.</summary>
+    [Required, Url]
+    public string AccessTokenUrl { get; set; } = "https://qyapi.weixin.qq.com/cgi-bin/gettoken";
+
+    /// <summary>The base the request proxy forwards to; paths are appended to it.</summary>
+    [Required, Url]
+    public string ApiBaseUrl { get; set; } = "https://qyapi.weixin.qq.com/cgi-bin/";
+
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+}
