@@ -39,7 +39,7 @@ public static class CallbackApi
         }
     }
 
-    public static async Task<Results<Ok<string>, ProblemHttpResult>> VerifyUrl(
+    public static async Task<Results<ContentHttpResult, ProblemHttpResult>> VerifyUrl(
         string corpId, [AsParameters] SignedQueryParameters query, [FromQuery(Name = "echostr")] string? echostr,
         CallbackIntake intake, CancellationToken cancellationToken)
     {
@@ -50,7 +50,7 @@ public static class CallbackApi
         }
         // Base64 has no spaces: a space is a '+' that was not percent-encoded on the way in.
         var result = await intake.VerifyUrlAsync(corpId, signed, echostr.Replace(' ', '+'), cancellationToken);
-        return result.Status == IntakeStatus.Verified ? TypedResults.Ok(result.Detail) : ToProblem(result);
+        return result.Status == IntakeStatus.Verified ? TypedResults.Text(result.Detail, "text/plain") : ToProblem(result);
     }
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Receive(

@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace WxkfManager.Tests.Infrastructure;
+
+/// <summary>
+/// The manager on real Kestrel (loopback, free port) over its own SQLite data directory, with a puppet
+/// stub and a fake WeCom beside it. Shared per test class; every test uses its own corp and puppets.
+/// </summary>
+public class ManagerApp : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private readonly Dictionary<string, string?> _settings = new();
+
+    public ManagerApp()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "wxkf-tests", Guid.NewGuid().ToString("N"));
+        DataDirectory = Path.Combine(root, "data");
+        LogDirectory = Path.Combine(root, "logs");
+    }
+
+    public string DataDirectory { get; set; }
+    public string LogDirectory { get; }
+    public PuppetStub Puppets { get; private set; } = null!;
+    public WeComStub WeCom { get; private set; } = null!;
+    public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>Settings applied before start; keys as in appsettings ("Delivery:MaxRetries") or env names ("MONGO_URI").</summary>
+    public ManagerApp With(string key, string? value)
+    {
+        _settings[key] = value;
+        return this;
+    }
+
+    protected virtual Task BeforeStartAsync() => Task.CompletedTask;
+
+    public async ValueTask InitializeAsync()
+    {
+        Puppets = await PuppetStub.StartAsync();
+        WeCom = await WeComStub.StartAsync();
+        await BeforeStartAsync();
+        UseKestrel(0);
+        StartServer();
+        Client = CreateClient();
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("urls", "http://127.0.0.1:0");
+        builder.UseSetting("DATA_DIR", DataDirectory);
+        builder.UseSetting("LOG_PATH", LogDirectory);
+        builder.UseSetting("ACCESS_TOKEN_URL", WeCom.TokenUrl);
+        builder.UseSetting("WeCom:ApiBaseUrl", WeCom.ApiBase);
+        builder.UseSetting("Delivery:AttemptTimeout", "00:00:02");
+        builder.UseSetting("Delivery:RetryBaseDelay", "00:00:00.050");
+        builder.UseSetting("Delivery:MaxRetries", "3");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Puppets.DisposeAsync();
+        await WeCom.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+}
