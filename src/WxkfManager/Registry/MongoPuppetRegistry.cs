@@ -1,0 +1,145 @@
+using Microsoft.Extensions.Options;
+using MongoDB.Bson;
+using MongoDB.Driver;
+using WxkfManager.Options;
+
+namespace WxkfManager.Registry;
+
+/// <summary>
+/// The shared store for several manager replicas, in the original Node service's collection and
+/// field names so its existing database carries over.
+/// </summary>
+public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
+{
+    /// <summary>What mongoose named the collection of the model <c>WxkfPuppet</c>.</summary>
+    public const string CollectionName = "wxkfpuppets";
+
+    // The name mongoose gives its `unique: true` index, so ours is the same index, not a second one.
+    internal const string KfIdIndexName = "kfOpenId_1";
+    internal const string CorpIdIndexName = "corpId_1";
+
+    private const int DuplicateKeyCode = 11000;
+
+    private static readonly FindOneAndUpdateOptions<PuppetDocument> UpsertOptions =
+        new() { IsUpsert = true, ReturnDocument = ReturnDocument.After };
+
+    private static readonly FindOneAndUpdateOptions<PuppetDocument> UpdateOptions =
+        new() { ReturnDocument = ReturnDocument.After };
+
+    private readonly MongoClient _client;
+    private readonly IMongoCollection<PuppetDocument> _collection;
+    private readonly ILogger<MongoPuppetRegistry> _logger;
+
+    public MongoPuppetRegistry(IOptions<StorageOptions> options, ILogger<MongoPuppetRegistry> logger)
+    {
+        var uri = options.Value.MongoUri;
+        if (string.IsNullOrWhiteSpace(uri))
+        {
+            throw new InvalidOperationException("The MongoDB store needs a connection string (MONGO_URI).");
+        }
+        var url = MongoUrl.Create(uri);
+        _client = new MongoClient(url);
+        _collection = _client
+            .GetDatabase(url.DatabaseName ?? StorageOptions.DefaultMongoDatabase)
+            .GetCollection<PuppetDocument>(CollectionName);
+        _logger = logger;
+    }
+
+    internal IMongoCollection<PuppetDocument> Collection => _collection;
+
+    internal static IReadOnlyList<CreateIndexModel<PuppetDocument>> Indexes { get; } =
+    [
+        new(Builders<PuppetDocument>.IndexKeys.Ascending(d => d.KfId),
+            new CreateIndexOptions { Name = KfIdIndexName, Unique = true }),
+        new(Builders<PuppetDocument>.IndexKeys.Ascending(d => d.CorpId),
+            new CreateIndexOptions { Name = CorpIdIndexName }),
+    ];
+
+    internal static SortDefinition<PuppetDocument> ListOrder { get; } = Builders<PuppetDocument>.Sort.Ascending(d => d.KfId);
+
+    public async Task InitializeAsync(CancellationToken cancellationToken) =>
+        await _collection.Indexes.CreateManyAsync(Indexes, cancellationToken);
+
+    public async Task<PuppetRegistration> UpsertAsync(PuppetRegistration registration, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await UpsertOnceAsync(registration, cancellationToken);
+        }
+        catch (MongoCommandException exception) when (exception.Code == DuplicateKeyCode)
+        {
+            // Two first registrations of one kfId can both miss and both insert; the unique index turns the
+            // loser away, and its second try finds the winner's document and updates it.
+            _logger.LogInformation("Registration of {OpenKfId} raced another; retrying it as an update", registration.KfId);
+            return await UpsertOnceAsync(registration, cancellationToken);
+        }
+    }
+
+    public async Task<PuppetRegistration?> MarkOfflineAsync(string kfId, string corpId, DateTime at, CancellationToken cancellationToken)
+    {
+        var document = await _collection.FindOneAndUpdateAsync(
+            Filters.ByKfIdInCorp(kfId, corpId), Updates.MarkOffline(at), UpdateOptions, cancellationToken);
+        return document?.ToRegistration();
+    }
+
+    public async Task<PuppetRegistration?> FindAsync(string kfId, CancellationToken cancellationToken)
+    {
+        var document = await _collection.Find(Filters.ByKfId(kfId)).FirstOrDefaultAsync(cancellationToken);
+        return document?.ToRegistration();
+    }
+
+    public async Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken)
+    {
+        var documents = await _collection.Find(Filters.All).Sort(ListOrder).ToListAsync(cancellationToken);
+        return documents.ConvertAll(d => d.ToRegistration());
+    }
+
+    public async Task PingAsync(CancellationToken cancellationToken) =>
+        await _collection.Database.RunCommandAsync<BsonDocument>(
+            new BsonDocument("ping", 1), cancellationToken: cancellationToken);
+
+    public void Dispose() => _client.Dispose();
+
+    private async Task<PuppetRegistration> UpsertOnceAsync(PuppetRegistration registration, CancellationToken cancellationToken)
+    {
+        var document = await _collection.FindOneAndUpdateAsync(
+            Filters.ByKfId(registration.KfId), Updates.Upsert(registration), UpsertOptions, cancellationToken);
+        return document.ToRegistration();
+    }
+
+    internal static class Filters
+    {
+        public static FilterDefinition<PuppetDocument> All => Builders<PuppetDocument>.Filter.Empty;
+
+        public static FilterDefinition<PuppetDocument> ByKfId(string kfId) =>
+            Builders<PuppetDocument>.Filter.Eq(d => d.KfId, kfId);
+
+        public static FilterDefinition<PuppetDocument> ByKfIdInCorp(string kfId, string corpId) =>
+            Builders<PuppetDocument>.Filter.Eq(d => d.KfId, kfId) & Builders<PuppetDocument>.Filter.Eq(d => d.CorpId, corpId);
+    }
+
+    internal static class Updates
+    {
+        /// <summary>
+        /// Writes the registration and marks it online; lastOnlineDate only on insert, so registering again
+        /// keeps when the puppet last went offline (as the SQLite store does).
+        /// </summary>
+        public static UpdateDefinition<PuppetDocument> Upsert(PuppetRegistration registration) =>
+            Builders<PuppetDocument>.Update
+                .Set(d => d.KfId, registration.KfId)
+                .Set(d => d.KfName, registration.KfName)
+                .Set(d => d.Endpoint, registration.Endpoint)
+                .Set(d => d.CorpId, registration.CorpId)
+                .Set(d => d.CorpSecret, registration.CorpSecret)
+                .Set(d => d.Token, registration.Token)
+                .Set(d => d.EncodingAesKey, registration.EncodingAesKey)
+                .Set(d => d.Online, true)
+                .Set(d => d.RegisteredAt, registration.RegisteredAt)
+                .SetOnInsert(d => d.LastOnlineDate, registration.LastOnlineDate);
+
+        public static UpdateDefinition<PuppetDocument> MarkOffline(DateTime at) =>
+            Builders<PuppetDocument>.Update
+                .Set(d => d.Online, false)
+                .Set(d => d.LastOnlineDate, at);
+    }
+}
