@@ -25,16 +25,11 @@ public static class ManagerApi
         HttpRequest request, IPuppetRegistry registry, PuppetDirectory directory, TimeProvider time, ILogger<RegisterRequest> logger,
         CancellationToken cancellationToken)
     {
-        var (body, _, error, tooLarge) = await RequestBody.ReadJsonAsync<RegisterRequest>(request, cancellationToken);
+        var (body, refusal) = await ReadValidAsync<RegisterRequest>(request, RegistrationValidation.Validate, cancellationToken);
         if (body is null)
         {
-            return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!);
-        }
-        var errors = RegistrationValidation.Validate(body);
-        if (errors.Count > 0)
-        {
-            logger.LogWarning("Refused registration of {KfId}: {Errors}", body.KfId, string.Join("; ", errors));
-            return Refuse(StatusCodes.Status400BadRequest, string.Join("; ", errors));
+            logger.LogWarning("Refused a registration: {Reason}", refusal!.Value!.Message);
+            return refusal;
         }
 
         var registration = new PuppetRegistration(
@@ -59,15 +54,10 @@ public static class ManagerApi
         HttpRequest request, IPuppetRegistry registry, PuppetDirectory directory, TimeProvider time, ILogger<DeregisterRequest> logger,
         CancellationToken cancellationToken)
     {
-        var (body, _, error, tooLarge) = await RequestBody.ReadJsonAsync<DeregisterRequest>(request, cancellationToken);
+        var (body, refusal) = await ReadValidAsync<DeregisterRequest>(request, RegistrationValidation.Validate, cancellationToken);
         if (body is null)
         {
-            return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!);
-        }
-        var errors = RegistrationValidation.Validate(body);
-        if (errors.Count > 0)
-        {
-            return Refuse(StatusCodes.Status400BadRequest, string.Join("; ", errors));
+            return refusal!;
         }
 
         PuppetRegistration? offline;
@@ -111,6 +101,19 @@ public static class ManagerApi
             logger.LogError(exception, "Store failed reading {KfId}", kfId);
             return Refuse(StatusCodes.Status503ServiceUnavailable, "store unavailable, retry later");
         }
+    }
+
+    private static async Task<(T? Body, JsonHttpResult<ManagerResponse>? Refusal)> ReadValidAsync<T>(
+        HttpRequest request, Func<T, IReadOnlyList<string>> validate, CancellationToken cancellationToken)
+        where T : class
+    {
+        var (body, _, error, tooLarge) = await RequestBody.ReadJsonAsync<T>(request, cancellationToken);
+        if (body is null)
+        {
+            return (null, Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!));
+        }
+        var errors = validate(body);
+        return errors.Count > 0 ? (null, Refuse(StatusCodes.Status400BadRequest, string.Join("; ", errors))) : (body, null);
     }
 
     private static JsonHttpResult<ManagerResponse> Refuse(int status, string message) =>
