@@ -8,31 +8,23 @@ namespace WxkfManager.Registry;
 /// <summary>The embedded default store: one SQLite file in WAL mode, for a single manager instance.</summary>
 public sealed class SqlitePuppetRegistry : IPuppetRegistry
 {
-    public const string FileName = "wxkf-manager.db";
+    public const string FileName = SqliteDatabase.FileName;
 
     private const string Columns =
         "kf_id, kf_name, endpoint, corp_id, corp_secret, token, encoding_aes_key, online, last_online_date, registered_at";
 
-    private readonly string _connectionString;
+    private readonly SqliteDatabase _database;
 
-    public SqlitePuppetRegistry(IOptions<StorageOptions> options)
+    public SqlitePuppetRegistry(SqliteDatabase database) => _database = database;
+
+    public SqlitePuppetRegistry(IOptions<StorageOptions> options) : this(new SqliteDatabase(options))
     {
-        var directory = Path.GetFullPath(options.Value.DataDirectory);
-        Directory.CreateDirectory(directory);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(directory, FileName),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
     }
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        await _database.EnableWalAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken);
         await ExecuteAsync(connection, """
             CREATE TABLE IF NOT EXISTS puppets (
                 kf_id            TEXT PRIMARY KEY NOT NULL,
@@ -118,19 +110,10 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         await ExecuteAsync(connection, "SELECT 1 FROM puppets LIMIT 1;", cancellationToken);
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
-    }
+    private Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) => _database.OpenAsync(cancellationToken);
 
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    private static Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken) =>
+        SqliteDatabase.ExecuteAsync(connection, sql, cancellationToken);
 
     private static async Task<List<PuppetRegistration>> ReadAllAsync(SqliteCommand command, CancellationToken cancellationToken)
     {

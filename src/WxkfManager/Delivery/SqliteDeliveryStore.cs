@@ -1,0 +1,241 @@
+using Microsoft.Data.Sqlite;
+using WxkfManager.Registry;
+
+namespace WxkfManager.Delivery;
+
+/// <summary>The delivery queue in the embedded SQLite file. For a single manager instance.</summary>
+public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStore
+{
+    private const string Columns =
+        "id, kind, corp_id, kf_id, body, msg_signature, timestamp, nonce, signature_key, token_key, state, attempts, " +
+        "received_at, next_attempt_at, expires_at, lease_owner, lease_until, last_error, completed_at";
+
+    private const int UniqueViolation = 19; // SQLITE_CONSTRAINT
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await database.EnableWalAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await SqliteDatabase.ExecuteAsync(connection, """
+            CREATE TABLE IF NOT EXISTS deliveries (
+                id              TEXT PRIMARY KEY NOT NULL,
+                kind            TEXT NOT NULL,
+                corp_id         TEXT NOT NULL,
+                kf_id           TEXT NOT NULL,
+                body            TEXT NOT NULL,
+                msg_signature   TEXT NULL,
+                timestamp       TEXT NULL,
+                nonce           TEXT NULL,
+                signature_key   TEXT NULL UNIQUE,
+                token_key       TEXT NOT NULL UNIQUE,
+                state           TEXT NOT NULL,
+                attempts        INTEGER NOT NULL,
+                received_at     INTEGER NOT NULL,
+                next_attempt_at INTEGER NOT NULL,
+                expires_at      INTEGER NOT NULL,
+                lease_owner     TEXT NULL,
+                lease_until     INTEGER NULL,
+                last_error      TEXT NULL,
+                completed_at    INTEGER NULL
+            );
+            CREATE INDEX IF NOT EXISTS ix_deliveries_due ON deliveries (state, next_attempt_at);
+            CREATE INDEX IF NOT EXISTS ix_deliveries_completed ON deliveries (state, completed_at);
+            """, cancellationToken);
+    }
+
+    public async Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            INSERT INTO deliveries ({Columns}) VALUES
+            ($id, $kind, $corpId, $kfId, $body, $signature, $timestamp, $nonce, $signatureKey, $tokenKey, $state, $attempts,
+             $receivedAt, $nextAttemptAt, $expiresAt, NULL, NULL, $lastError, $completedAt);
+            """;
+        command.Parameters.AddWithValue("$id", record.Id);
+        command.Parameters.AddWithValue("$kind", record.Kind.ToString());
+        command.Parameters.AddWithValue("$corpId", record.CorpId);
+        command.Parameters.AddWithValue("$kfId", record.KfId);
+        command.Parameters.AddWithValue("$body", record.Body);
+        command.Parameters.AddWithValue("$signature", (object?)record.Query?.MsgSignature ?? DBNull.Value);
+        command.Parameters.AddWithValue("$timestamp", (object?)record.Query?.Timestamp ?? DBNull.Value);
+        command.Parameters.AddWithValue("$nonce", (object?)record.Query?.Nonce ?? DBNull.Value);
+        command.Parameters.AddWithValue("$signatureKey", (object?)record.SignatureKey ?? DBNull.Value);
+        command.Parameters.AddWithValue("$tokenKey", record.TokenKey);
+        command.Parameters.AddWithValue("$state", record.State.ToString());
+        command.Parameters.AddWithValue("$attempts", record.Attempts);
+        command.Parameters.AddWithValue("$receivedAt", Ticks(record.ReceivedAt));
+        command.Parameters.AddWithValue("$nextAttemptAt", Ticks(record.NextAttemptAt));
+        command.Parameters.AddWithValue("$expiresAt", Ticks(record.ExpiresAt));
+        command.Parameters.AddWithValue("$lastError", (object?)record.LastError ?? DBNull.Value);
+        command.Parameters.AddWithValue("$completedAt", record.CompletedAt is { } completed ? Ticks(completed) : DBNull.Value);
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return true;
+        }
+        catch (SqliteException exception) when (exception.SqliteErrorCode == UniqueViolation)
+        {
+            return false;
+        }
+    }
+
+    public async Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        // One statement, so the pick and the lease are atomic against other connections.
+        command.CommandText = $"""
+            UPDATE deliveries SET lease_owner = $owner, lease_until = $leaseUntil
+            WHERE id IN (
+                SELECT id FROM deliveries
+                WHERE state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
+                ORDER BY next_attempt_at LIMIT $max)
+            RETURNING {Columns};
+            """;
+        command.Parameters.AddWithValue("$owner", owner);
+        command.Parameters.AddWithValue("$leaseUntil", Ticks(now + lease));
+        command.Parameters.AddWithValue("$now", Ticks(now));
+        command.Parameters.AddWithValue("$max", max);
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public Task<bool> MarkDeliveredAsync(string id, string owner, int attempts, DateTime at, CancellationToken cancellationToken) =>
+        UpdateLeasedAsync(id, owner, "state = 'Delivered', attempts = $attempts, completed_at = $at, last_error = NULL",
+            [("$attempts", attempts), ("$at", Ticks(at))], cancellationToken);
+
+    public Task<bool> RescheduleAsync(string id, string owner, int attempts, DateTime nextAttemptAt, string error, CancellationToken cancellationToken) =>
+        UpdateLeasedAsync(id, owner, "attempts = $attempts, next_attempt_at = $next, last_error = $error",
+            [("$attempts", attempts), ("$next", Ticks(nextAttemptAt)), ("$error", error)], cancellationToken);
+
+    public Task<bool> DeadLetterAsync(string id, string owner, int attempts, string reason, DateTime at, CancellationToken cancellationToken) =>
+        UpdateLeasedAsync(id, owner, "state = 'Dead', attempts = $attempts, last_error = $error, completed_at = $at",
+            [("$attempts", attempts), ("$error", reason), ("$at", Ticks(at))], cancellationToken);
+
+    public async Task<DeliveryQueueStats> GetStatsAsync(DateTime now, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT
+                COALESCE(SUM(state = 'Pending' AND (lease_until IS NULL OR lease_until <= $now)), 0),
+                COALESCE(SUM(state = 'Pending' AND lease_until > $now), 0),
+                COALESCE(SUM(state = 'Dead'), 0),
+                COALESCE(SUM(state = 'Delivered'), 0),
+                MIN(CASE WHEN state = 'Pending' THEN received_at END)
+            FROM deliveries;
+            """;
+        command.Parameters.AddWithValue("$now", Ticks(now));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new DeliveryQueueStats(
+            reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3),
+            reader.IsDBNull(4) ? null : FromTicks(reader.GetInt64(4)));
+    }
+
+    public async Task<IReadOnlyList<DeliveryRecord>> ListDeadLettersAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM deliveries WHERE state = 'Dead' ORDER BY completed_at DESC LIMIT $limit;";
+        command.Parameters.AddWithValue("$limit", limit);
+        return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public async Task<DeliveryRecord?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM deliveries WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", id);
+        return (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
+    }
+
+    public async Task<bool> ReplayAsync(string id, DateTime now, DateTime expiresAt, CancellationToken cancellationToken) =>
+        await ReplayWhereAsync("id = $id", [("$id", id)], now, expiresAt, cancellationToken) == 1;
+
+    public Task<int> ReplayAllAsync(DateTime now, DateTime expiresAt, CancellationToken cancellationToken) =>
+        ReplayWhereAsync("1 = 1", [], now, expiresAt, cancellationToken);
+
+    public async Task<int> PurgeAsync(DateTime deliveredBefore, DateTime deadBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            DELETE FROM deliveries
+            WHERE (state = 'Delivered' AND completed_at < $deliveredBefore) OR (state = 'Dead' AND completed_at < $deadBefore);
+            """;
+        command.Parameters.AddWithValue("$deliveredBefore", Ticks(deliveredBefore));
+        command.Parameters.AddWithValue("$deadBefore", Ticks(deadBefore));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<int> ReplayWhereAsync(string where, (string Name, object Value)[] parameters, DateTime now, DateTime expiresAt, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            UPDATE deliveries SET state = 'Pending', attempts = 0, next_attempt_at = $now, expires_at = $expiresAt,
+                lease_owner = NULL, lease_until = NULL, completed_at = NULL
+            WHERE state = 'Dead' AND {where};
+            """;
+        command.Parameters.AddWithValue("$now", Ticks(now));
+        command.Parameters.AddWithValue("$expiresAt", Ticks(expiresAt));
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<bool> UpdateLeasedAsync(string id, string owner, string set, (string Name, object Value)[] parameters, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            UPDATE deliveries SET {set}, lease_owner = NULL, lease_until = NULL
+            WHERE id = $id AND state = 'Pending' AND lease_owner = $owner;
+            """;
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$owner", owner);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private static async Task<List<DeliveryRecord>> ReadAllAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var records = new List<DeliveryRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var query = reader.IsDBNull(5) ? null : new SignedQuery(reader.GetString(5), reader.GetString(6), reader.GetString(7));
+            records.Add(new DeliveryRecord(
+                Id: reader.GetString(0),
+                Kind: Enum.Parse<CallbackKind>(reader.GetString(1)),
+                CorpId: reader.GetString(2),
+                KfId: reader.GetString(3),
+                Body: reader.GetString(4),
+                Query: query,
+                SignatureKey: reader.IsDBNull(8) ? null : reader.GetString(8),
+                TokenKey: reader.GetString(9),
+                State: Enum.Parse<DeliveryState>(reader.GetString(10)),
+                Attempts: reader.GetInt32(11),
+                ReceivedAt: FromTicks(reader.GetInt64(12)),
+                NextAttemptAt: FromTicks(reader.GetInt64(13)),
+                ExpiresAt: FromTicks(reader.GetInt64(14)),
+                LeaseOwner: reader.IsDBNull(15) ? null : reader.GetString(15),
+                LeaseUntil: reader.IsDBNull(16) ? null : FromTicks(reader.GetInt64(16)),
+                LastError: reader.IsDBNull(17) ? null : reader.GetString(17),
+                CompletedAt: reader.IsDBNull(18) ? null : FromTicks(reader.GetInt64(18))));
+        }
+        return records;
+    }
+
+    // Times are stored as UTC ticks: exact, and ordered as integers.
+    private static long Ticks(DateTime value) => value.ToUniversalTime().Ticks;
+
+    private static DateTime FromTicks(long ticks) => new(ticks, DateTimeKind.Utc);
+}

@@ -1,0 +1,316 @@
+using WxkfManager.Delivery;
+
+namespace WxkfManager.Tests.Delivery;
+
+/// <summary>
+/// What every <see cref="IDeliveryStore"/> promises. Workers claim any due record in a store, so each
+/// test gets a fresh, empty store; times are fixed so no test depends on the clock.
+/// </summary>
+public abstract class DeliveryStoreContract
+{
+    protected static readonly DateTime T0 = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
+    /// <summary>A new, empty, initialized store.</summary>
+    protected abstract Task<IDeliveryStore> CreateStoreAsync();
+
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static DeliveryRecord NewRecord(DateTime? due = null, DeliveryState state = DeliveryState.Pending, string? kfId = null, bool decrypted = false)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        var query = decrypted ? null : new SignedQuery("sig" + id, "1700000000", "nonce" + id[..6]);
+        var kf = kfId ?? "wk" + id[..10];
+        return new DeliveryRecord(
+            Id: id,
+            Kind: decrypted ? CallbackKind.Decrypted : CallbackKind.Encrypted,
+            CorpId: "ww-corp",
+            KfId: kf,
+            Body: decrypted ? "{\"token\":\"t\",\"openKfId\":\"" + kf + "\"}" : "<xml><Encrypt><![CDATA[" + id + "]]></Encrypt></xml>",
+            Query: query,
+            SignatureKey: DeliveryRecord.SignatureKeyOf(query),
+            TokenKey: DeliveryRecord.TokenKeyOf(kf, "ENC" + id),
+            State: state,
+            Attempts: 0,
+            ReceivedAt: T0,
+            NextAttemptAt: due ?? T0,
+            ExpiresAt: T0.AddMinutes(10),
+            LeaseOwner: null,
+            LeaseUntil: null,
+            LastError: state == DeliveryState.Dead ? "puppet is deregistered" : null,
+            CompletedAt: state == DeliveryState.Dead ? T0 : null);
+    }
+
+    [Fact]
+    public async Task Enqueue_ThenFind_ReturnsEveryField()
+    {
+        var store = await CreateStoreAsync();
+        var encrypted = NewRecord();
+        var decrypted = NewRecord(decrypted: true);
+
+        Assert.True(await store.TryEnqueueAsync(encrypted, Ct));
+        Assert.True(await store.TryEnqueueAsync(decrypted, Ct));
+
+        Assert.Equal(encrypted, await store.FindAsync(encrypted.Id, Ct));
+        Assert.Equal(decrypted, await store.FindAsync(decrypted.Id, Ct));
+    }
+
+    [Fact]
+    public async Task Enqueue_OfAResendWithTheSameSignature_IsRefused()
+    {
+        var store = await CreateStoreAsync();
+        var first = NewRecord();
+        await store.TryEnqueueAsync(first, Ct);
+
+        var resend = NewRecord() with { Query = first.Query, SignatureKey = first.SignatureKey };
+
+        Assert.False(await store.TryEnqueueAsync(resend, Ct));
+        Assert.Null(await store.FindAsync(resend.Id, Ct));
+    }
+
+    [Fact]
+    public async Task Enqueue_OfTheSameSyncTokenForTheSamePuppet_IsRefused()
+    {
+        var store = await CreateStoreAsync();
+        var first = NewRecord();
+        await store.TryEnqueueAsync(first, Ct);
+
+        var sameEvent = NewRecord(decrypted: true) with { KfId = first.KfId, TokenKey = first.TokenKey };
+
+        Assert.False(await store.TryEnqueueAsync(sameEvent, Ct));
+    }
+
+    [Fact]
+    public async Task Enqueue_OfDecryptedEvents_WithoutSignatures_AreNotDuplicatesOfEachOther()
+    {
+        var store = await CreateStoreAsync();
+
+        Assert.True(await store.TryEnqueueAsync(NewRecord(decrypted: true), Ct));
+        Assert.True(await store.TryEnqueueAsync(NewRecord(decrypted: true), Ct));
+    }
+
+    [Fact]
+    public async Task Claim_LeasesOnlyDueRecords_OldestDueFirst_UpToMax()
+    {
+        var store = await CreateStoreAsync();
+        var later = NewRecord(T0.AddSeconds(3));
+        var first = NewRecord(T0.AddSeconds(1));
+        var second = NewRecord(T0.AddSeconds(2));
+        var notYet = NewRecord(T0.AddMinutes(1));
+        foreach (var record in new[] { later, first, second, notYet })
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+
+        var claimed = await store.ClaimDueAsync("worker-a", 2, T0.AddSeconds(5), Lease, Ct);
+
+        Assert.Equal([first.Id, second.Id], claimed.Select(r => r.Id));
+        Assert.All(claimed, r => Assert.Equal("worker-a", r.LeaseOwner));
+        Assert.All(claimed, r => Assert.Equal(T0.AddSeconds(5) + Lease, r.LeaseUntil));
+        var rest = await store.ClaimDueAsync("worker-a", 10, T0.AddSeconds(5), Lease, Ct);
+        Assert.Equal([later.Id], rest.Select(r => r.Id));
+    }
+
+    [Fact]
+    public async Task Claim_OfALeasedRecord_ByAnotherWorker_GetsNothing_UntilTheLeaseExpires()
+    {
+        var store = await CreateStoreAsync();
+        var record = NewRecord();
+        await store.TryEnqueueAsync(record, Ct);
+        await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
+
+        Assert.Empty(await store.ClaimDueAsync("worker-b", 10, T0 + Lease - TimeSpan.FromSeconds(1), Lease, Ct));
+
+        var reclaimed = await store.ClaimDueAsync("worker-b", 10, T0 + Lease, Lease, Ct);
+        Assert.Equal(record.Id, Assert.Single(reclaimed).Id);
+        // The worker whose lease expired can no longer finish the record.
+        Assert.False(await store.MarkDeliveredAsync(record.Id, "worker-a", 1, T0 + Lease, Ct));
+        Assert.True(await store.MarkDeliveredAsync(record.Id, "worker-b", 1, T0 + Lease, Ct));
+    }
+
+    [Fact]
+    public async Task MarkDelivered_FinishesTheRecord()
+    {
+        var store = await CreateStoreAsync();
+        var record = NewRecord();
+        await store.TryEnqueueAsync(record, Ct);
+        await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
+
+        Assert.True(await store.MarkDeliveredAsync(record.Id, "worker-a", 2, T0.AddSeconds(1), Ct));
+
+        var stored = await store.FindAsync(record.Id, Ct);
+        Assert.Equal(DeliveryState.Delivered, stored!.State);
+        Assert.Equal(2, stored.Attempts);
+        Assert.Equal(T0.AddSeconds(1), stored.CompletedAt);
+        Assert.Null(stored.LeaseOwner);
+        Assert.Empty(await store.ClaimDueAsync("worker-a", 10, T0.AddHours(1), Lease, Ct));
+    }
+
+    [Fact]
+    public async Task Reschedule_HoldsTheRecordUntilItsNextAttempt()
+    {
+        var store = await CreateStoreAsync();
+        var record = NewRecord();
+        await store.TryEnqueueAsync(record, Ct);
+        await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
+
+        Assert.True(await store.RescheduleAsync(record.Id, "worker-a", 1, T0.AddSeconds(10), "puppet answered HTTP 503", Ct));
+
+        Assert.Empty(await store.ClaimDueAsync("worker-b", 10, T0.AddSeconds(9), Lease, Ct));
+        var again = Assert.Single(await store.ClaimDueAsync("worker-b", 10, T0.AddSeconds(10), Lease, Ct));
+        Assert.Equal(1, again.Attempts);
+        Assert.Equal("puppet answered HTTP 503", again.LastError);
+    }
+
+    [Fact]
+    public async Task DeadLetter_IsListedWithItsReason_AndNeverClaimed()
+    {
+        var store = await CreateStoreAsync();
+        var record = NewRecord();
+        await store.TryEnqueueAsync(record, Ct);
+        await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
+
+        Assert.True(await store.DeadLetterAsync(record.Id, "worker-a", 7, "expired after 7 attempts: timed out", T0.AddMinutes(10), Ct));
+
+        var dead = Assert.Single(await store.ListDeadLettersAsync(10, Ct));
+        Assert.Equal(record.Id, dead.Id);
+        Assert.Equal(DeliveryState.Dead, dead.State);
+        Assert.Equal(7, dead.Attempts);
+        Assert.Equal("expired after 7 attempts: timed out", dead.LastError);
+        Assert.Empty(await store.ClaimDueAsync("worker-a", 10, T0.AddHours(1), Lease, Ct));
+    }
+
+    [Fact]
+    public async Task Enqueue_AsDead_IsListedStraightAway()
+    {
+        var store = await CreateStoreAsync();
+        var record = NewRecord(state: DeliveryState.Dead);
+
+        await store.TryEnqueueAsync(record, Ct);
+
+        Assert.Equal(record, Assert.Single(await store.ListDeadLettersAsync(10, Ct)));
+        Assert.Empty(await store.ClaimDueAsync("worker-a", 10, T0.AddHours(1), Lease, Ct));
+    }
+
+    [Fact]
+    public async Task Replay_PutsADeadLetterBack_DueNow_WithAFreshAgeLimit()
+    {
+        var store = await CreateStoreAsync();
+        var record = NewRecord(state: DeliveryState.Dead) with { Attempts = 5 };
+        await store.TryEnqueueAsync(record, Ct);
+        var now = T0.AddHours(2);
+
+        Assert.True(await store.ReplayAsync(record.Id, now, now.AddMinutes(10), Ct));
+
+        var claimed = Assert.Single(await store.ClaimDueAsync("worker-a", 10, now, Lease, Ct));
+        Assert.Equal(record.Id, claimed.Id);
+        Assert.Equal(DeliveryState.Pending, claimed.State);
+        Assert.Equal(0, claimed.Attempts);
+        Assert.Equal(now.AddMinutes(10), claimed.ExpiresAt);
+        Assert.Empty(await store.ListDeadLettersAsync(10, Ct));
+    }
+
+    [Fact]
+    public async Task Replay_OfSomethingThatIsNotADeadLetter_ChangesNothing()
+    {
+        var store = await CreateStoreAsync();
+        var pending = NewRecord();
+        await store.TryEnqueueAsync(pending, Ct);
+
+        Assert.False(await store.ReplayAsync(pending.Id, T0.AddHours(1), T0.AddHours(2), Ct));
+        Assert.False(await store.ReplayAsync("no-such-id", T0.AddHours(1), T0.AddHours(2), Ct));
+        Assert.Equal(pending, await store.FindAsync(pending.Id, Ct));
+    }
+
+    [Fact]
+    public async Task ReplayAll_ReplaysEveryDeadLetter()
+    {
+        var store = await CreateStoreAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await store.TryEnqueueAsync(NewRecord(state: DeliveryState.Dead), Ct);
+        }
+        await store.TryEnqueueAsync(NewRecord(), Ct);
+
+        Assert.Equal(3, await store.ReplayAllAsync(T0.AddHours(1), T0.AddHours(2), Ct));
+        Assert.Empty(await store.ListDeadLettersAsync(10, Ct));
+        Assert.Equal(4, (await store.ClaimDueAsync("worker-a", 10, T0.AddHours(1), Lease, Ct)).Count);
+    }
+
+    [Fact]
+    public async Task Stats_CountEachState()
+    {
+        var store = await CreateStoreAsync();
+        var leased = NewRecord();
+        var delivered = NewRecord();
+        await store.TryEnqueueAsync(leased, Ct);
+        await store.TryEnqueueAsync(delivered, Ct);
+        await store.TryEnqueueAsync(NewRecord(T0.AddMinutes(5)) with { ReceivedAt = T0.AddSeconds(-30) }, Ct);
+        await store.TryEnqueueAsync(NewRecord(state: DeliveryState.Dead), Ct);
+        await store.ClaimDueAsync("worker-a", 2, T0, Lease, Ct);
+        await store.MarkDeliveredAsync(delivered.Id, "worker-a", 1, T0, Ct);
+
+        var stats = await store.GetStatsAsync(T0.AddSeconds(1), Ct);
+
+        Assert.Equal(new DeliveryQueueStats(Pending: 1, Leased: 1, Dead: 1, Delivered: 1, OldestPendingReceivedAt: T0.AddSeconds(-30)), stats);
+    }
+
+    [Fact]
+    public async Task Purge_RemovesOldFinishedRecords_Only()
+    {
+        var store = await CreateStoreAsync();
+        var oldDelivered = NewRecord();
+        var newDelivered = NewRecord();
+        var oldDead = NewRecord(state: DeliveryState.Dead);
+        var pending = NewRecord();
+        foreach (var record in new[] { oldDelivered, newDelivered, oldDead, pending })
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+        await store.ClaimDueAsync("w", 3, T0, Lease, Ct);
+        await store.MarkDeliveredAsync(oldDelivered.Id, "w", 1, T0, Ct);
+        await store.MarkDeliveredAsync(newDelivered.Id, "w", 1, T0.AddHours(2), Ct);
+        await store.RescheduleAsync(pending.Id, "w", 1, T0, "x", Ct);
+
+        var purged = await store.PurgeAsync(deliveredBefore: T0.AddHours(1), deadBefore: T0.AddHours(1), Ct);
+
+        Assert.Equal(2, purged);
+        Assert.Null(await store.FindAsync(oldDelivered.Id, Ct));
+        Assert.Null(await store.FindAsync(oldDead.Id, Ct));
+        Assert.NotNull(await store.FindAsync(newDelivered.Id, Ct));
+        Assert.NotNull(await store.FindAsync(pending.Id, Ct));
+    }
+
+    [Fact]
+    public async Task TwoWorkersClaimingAtOnce_NeverGetTheSameRecord()
+    {
+        var store = await CreateStoreAsync();
+        var ids = new HashSet<string>();
+        for (var i = 0; i < 60; i++)
+        {
+            var record = NewRecord(T0.AddMilliseconds(i));
+            ids.Add(record.Id);
+            await store.TryEnqueueAsync(record, Ct);
+        }
+
+        async Task<List<string>> DrainAsync(string owner)
+        {
+            var mine = new List<string>();
+            while (true)
+            {
+                var batch = await store.ClaimDueAsync(owner, 4, T0.AddSeconds(1), Lease, Ct);
+                if (batch.Count == 0)
+                {
+                    return mine;
+                }
+                mine.AddRange(batch.Select(r => r.Id));
+            }
+        }
+
+        var results = await Task.WhenAll(Task.Run(() => DrainAsync("worker-a"), Ct), Task.Run(() => DrainAsync("worker-b"), Ct));
+
+        var all = results[0].Concat(results[1]).ToList();
+        Assert.Equal(all.Count, all.Distinct().Count());
+        Assert.True(ids.SetEquals(all));
+    }
+}
