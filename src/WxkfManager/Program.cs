@@ -13,6 +13,7 @@ app.UseOpenApiDocumentation();
 app.MapHealthApi();
 app.MapCallbackApi();
 app.MapManagerApi();
+app.MapOperatorApi();
 
 app.Run();
 

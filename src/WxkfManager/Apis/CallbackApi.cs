@@ -68,8 +68,7 @@ public static class CallbackApi
             return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!);
         }
         var result = await intake.ReceiveEncryptedAsync(corpId, signed, body, cancellationToken);
-        // WeCom cannot act on an unknown puppet; a success answer stops it resending in vain.
-        return result.Status is IntakeStatus.Queued or IntakeStatus.Ignored or IntakeStatus.UnknownPuppet
+        return IsAccepted(result.Status)
             ? TypedResults.Text(Success, "text/plain")
             : ToProblem(result);
     }
@@ -86,17 +85,21 @@ public static class CallbackApi
         {
             return Refuse(StatusCodes.Status400BadRequest, "body must have non-empty token and openKfId");
         }
-        var result = await intake.ReceiveDecryptedAsync(corpId, body.OpenKfId, raw!, cancellationToken);
-        return result.Status is IntakeStatus.Queued or IntakeStatus.Ignored
+        var result = await intake.ReceiveDecryptedAsync(corpId, body.OpenKfId, body.Token, raw!, cancellationToken);
+        return IsAccepted(result.Status)
             ? TypedResults.Text(Roger, "text/plain")
             : ToProblem(result);
     }
 
+    // Stored (queued or dead-lettered), already stored, or not ours to forward: the sender need not resend.
+    private static bool IsAccepted(IntakeStatus status) =>
+        status is IntakeStatus.Queued or IntakeStatus.Ignored or IntakeStatus.Duplicate or IntakeStatus.DeadLettered;
+
     private static ProblemHttpResult ToProblem(IntakeResult result) => result.Status switch
     {
-        IntakeStatus.UnknownCorp or IntakeStatus.UnknownPuppet => Refuse(StatusCodes.Status404NotFound, result.Detail),
+        IntakeStatus.UnknownCorp => Refuse(StatusCodes.Status404NotFound, result.Detail),
         IntakeStatus.SignatureMismatch => Refuse(StatusCodes.Status403Forbidden, result.Detail),
-        IntakeStatus.QueueFull => Refuse(StatusCodes.Status503ServiceUnavailable, result.Detail),
+        IntakeStatus.StoreUnavailable => Refuse(StatusCodes.Status503ServiceUnavailable, result.Detail),
         _ => Refuse(StatusCodes.Status400BadRequest, result.Detail),
     };
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using WxkfManager.Delivery;
 using WxkfManager.Registry;
 
 namespace WxkfManager.Apis;
@@ -83,7 +84,7 @@ public static class ManagerApi
     }
 
     public static async Task<Results<Ok<PuppetInfo>, JsonHttpResult<ManagerResponse>>> GetPuppetInfo(
-        string kfId, IPuppetRegistry registry, ILogger<PuppetInfo> logger, CancellationToken cancellationToken)
+        string kfId, IPuppetRegistry registry, DeliveryTracker tracker, ILogger<PuppetInfo> logger, CancellationToken cancellationToken)
     {
         if (!RegistrationValidation.IsIdentifier(kfId))
         {
@@ -94,7 +95,7 @@ public static class ManagerApi
             var registration = await registry.FindAsync(kfId, cancellationToken);
             return registration is null
                 ? Refuse(StatusCodes.Status404NotFound, $"no puppet {kfId} is registered")
-                : TypedResults.Ok(PuppetInfo.From(registration));
+                : TypedResults.Ok(PuppetInfo.From(registration, tracker.For(registration.KfId, registration.Endpoint)));
         }
         catch (Exception exception) when (StoreFailure.IsStoreFailure(exception))
         {

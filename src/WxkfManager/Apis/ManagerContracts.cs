@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using WxkfManager.Delivery;
 using WxkfManager.Registry;
 
 namespace WxkfManager.Apis;
@@ -41,11 +42,12 @@ public sealed record PuppetInfo(
     [property: JsonPropertyName("corpId")] string CorpId,
     [property: JsonPropertyName("online")] bool Online,
     [property: JsonPropertyName("lastOnlineDate")] DateTime? LastOnlineDate,
-    [property: JsonPropertyName("registeredAt")] DateTime? RegisteredAt)
+    [property: JsonPropertyName("registeredAt")] DateTime? RegisteredAt,
+    [property: JsonPropertyName("delivery")] PuppetDeliveryState Delivery)
 {
-    public static PuppetInfo From(PuppetRegistration registration) => new(
+    public static PuppetInfo From(PuppetRegistration registration, PuppetDeliveryState delivery) => new(
         registration.KfId, registration.KfName, registration.Endpoint, registration.CorpId,
-        registration.Online, registration.LastOnlineDate, registration.RegisteredAt);
+        registration.Online, registration.LastOnlineDate, registration.RegisteredAt, delivery);
 }
 
 /// <summary>The decrypted event a gateway posts: the sync token and the customer-service account it is for.</summary>

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Options;
 using WxkfManager.Crypto;
 using WxkfManager.Delivery;
+using WxkfManager.Options;
 using WxkfManager.Registry;
 
 namespace WxkfManager.Callbacks;
@@ -8,7 +10,13 @@ namespace WxkfManager.Callbacks;
 /// Proves a callback came from WeCom, finds its puppet and queues it. Reads only the in-memory
 /// directory, so answering WeCom never waits on the store or on a puppet.
 /// </summary>
-public sealed class CallbackIntake(PuppetDirectory directory, DeliveryQueue queue, TimeProvider time, ILogger<CallbackIntake> logger)
+public sealed class CallbackIntake(
+    PuppetDirectory directory,
+    IDeliveryStore store,
+    DeliverySignal signal,
+    TimeProvider time,
+    IOptions<DeliveryOptions> options,
+    ILogger<CallbackIntake> logger)
 {
     public async Task<IntakeResult> VerifyUrlAsync(string corpId, SignedQuery query, string echostr, CancellationToken cancellationToken)
     {
@@ -47,34 +55,73 @@ public sealed class CallbackIntake(PuppetDirectory directory, DeliveryQueue queu
         {
             return IntakeResult.Of(IntakeStatus.MalformedEvent, "kf_msg_or_event has no OpenKfId");
         }
-        return await RouteAsync(CallbackKind.Encrypted, corpId, kfEvent.OpenKfId, body, query, cancellationToken);
+        return await RouteAsync(CallbackKind.Encrypted, corpId, kfEvent.OpenKfId, kfEvent.Token ?? "", body, query, cancellationToken);
     }
 
-    public Task<IntakeResult> ReceiveDecryptedAsync(string corpId, string openKfId, string json, CancellationToken cancellationToken) =>
-        RouteAsync(CallbackKind.Decrypted, corpId, openKfId, json, query: null, cancellationToken);
+    public async Task<IntakeResult> ReceiveDecryptedAsync(string corpId, string openKfId, string syncToken, string json, CancellationToken cancellationToken)
+    {
+        // Unsigned input: only a corp we know may leave a dead letter, so strangers cannot fill the store.
+        if (directory.CredentialsFor(corpId).Count == 0 && (!await directory.TryRefreshOnMissAsync(cancellationToken) || directory.CredentialsFor(corpId).Count == 0))
+        {
+            return IntakeResult.Of(IntakeStatus.UnknownCorp, $"no puppet is registered for corp {corpId}");
+        }
+        return await RouteAsync(CallbackKind.Decrypted, corpId, openKfId, syncToken, json, query: null, cancellationToken);
+    }
 
-    private async Task<IntakeResult> RouteAsync(CallbackKind kind, string corpId, string kfId, string body, SignedQuery? query, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the event to the durable queue before the sender is answered. An event for a puppet that is
+    /// gone or unknown goes straight to the dead letters, visible and replayable, and is never sent on its own.
+    /// </summary>
+    private async Task<IntakeResult> RouteAsync(
+        CallbackKind kind, string corpId, string kfId, string syncToken, string body, SignedQuery? query, CancellationToken cancellationToken)
     {
         var puppet = await FindPuppetAsync(corpId, kfId, cancellationToken);
-        if (puppet is null)
-        {
-            logger.LogWarning("No puppet {KfId} is registered in {CorpId}; {Kind} callback not forwarded", kfId, corpId, kind);
-            return IntakeResult.Of(IntakeStatus.UnknownPuppet, $"no puppet {kfId} is registered in corp {corpId}");
-        }
-        if (!puppet.Online)
-        {
-            logger.LogWarning("Puppet {KfId} deregistered at {LastOnlineDate}; {Kind} callback not forwarded", kfId, puppet.LastOnlineDate, kind);
-            return IntakeResult.Of(IntakeStatus.Ignored, "puppet is deregistered");
-        }
+        var deadReason = puppet is null ? "puppet is not registered" : !puppet.Online ? "puppet is deregistered" : null;
+        var now = time.GetUtcNow().UtcDateTime;
+        var id = Guid.CreateVersion7().ToString("N");
+        var record = new DeliveryRecord(
+            Id: id,
+            Kind: kind,
+            CorpId: corpId,
+            KfId: kfId,
+            Body: body,
+            Query: query,
+            SignatureKey: DeliveryRecord.SignatureKeyOf(query),
+            // Without a sync token there is nothing to recognise a resend by but the signature.
+            TokenKey: string.IsNullOrEmpty(syncToken) ? "id|" + id : DeliveryRecord.TokenKeyOf(kfId, syncToken),
+            State: deadReason is null ? DeliveryState.Pending : DeliveryState.Dead,
+            Attempts: 0,
+            ReceivedAt: now,
+            NextAttemptAt: now,
+            ExpiresAt: now + options.Value.MaxAge,
+            LeaseOwner: null,
+            LeaseUntil: null,
+            LastError: deadReason,
+            CompletedAt: deadReason is null ? null : now);
 
-        var delivery = new PuppetDelivery(Guid.CreateVersion7().ToString("N"), kind, corpId, kfId, puppet.Endpoint, body, query, time.GetUtcNow().UtcDateTime);
-        if (!queue.TryEnqueue(delivery))
+        bool added;
+        try
         {
-            logger.LogError("Delivery queue is full; refusing {Kind} callback for {KfId} so the sender retries", kind, kfId);
-            return IntakeResult.Of(IntakeStatus.QueueFull, "delivery queue is full, retry later");
+            added = await store.TryEnqueueAsync(record, cancellationToken);
         }
-        logger.LogInformation("Queued {Kind} callback {DeliveryId} for {KfId}", kind, delivery.Id, kfId);
-        return IntakeResult.Of(IntakeStatus.Queued, delivery.Id);
+        catch (Exception exception) when (Apis.StoreFailure.IsStoreFailure(exception))
+        {
+            logger.LogError(exception, "Could not queue {Kind} callback for {KfId}; refusing it so the sender retries", kind, kfId);
+            return IntakeResult.Of(IntakeStatus.StoreUnavailable, "store unavailable, retry later");
+        }
+        if (!added)
+        {
+            logger.LogInformation("Duplicate {Kind} callback for {KfId} (a resend); already queued", kind, kfId);
+            return IntakeResult.Of(IntakeStatus.Duplicate, "already queued");
+        }
+        if (deadReason is not null)
+        {
+            logger.LogWarning("Dead-lettered {Kind} callback {DeliveryId} for {KfId} in {CorpId}: {Reason}", kind, record.Id, kfId, corpId, deadReason);
+            return IntakeResult.Of(IntakeStatus.DeadLettered, deadReason);
+        }
+        signal.Notify();
+        logger.LogInformation("Queued {Kind} callback {DeliveryId} for {KfId}", kind, record.Id, kfId);
+        return IntakeResult.Of(IntakeStatus.Queued, record.Id);
     }
 
     private async Task<PuppetRegistration?> FindPuppetAsync(string corpId, string kfId, CancellationToken cancellationToken)

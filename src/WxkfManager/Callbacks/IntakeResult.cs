@@ -8,15 +8,20 @@ public enum IntakeStatus
     /// <summary>Verified; the answer is the decrypted echostr.</summary>
     Verified,
 
-    /// <summary>Verified, but nothing to forward (another event type, or a puppet that is gone).</summary>
+    /// <summary>Verified, but nothing to forward (another event type).</summary>
     Ignored,
+
+    /// <summary>A resend of an event already queued.</summary>
+    Duplicate,
+
+    /// <summary>Recorded as a dead letter: its puppet is deregistered or unknown.</summary>
+    DeadLettered,
 
     UnknownCorp,
     SignatureMismatch,
     Undecryptable,
     MalformedEvent,
-    UnknownPuppet,
-    QueueFull,
+    StoreUnavailable,
 }
 
 /// <summary>What became of a callback; Detail is the short reason a client may see (never a secret).</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Timeout;
 using WxkfManager.Options;
 
@@ -13,13 +14,17 @@ public static class DeliveryServiceCollectionExtensions
 
     public static IServiceCollection AddPuppetDelivery(this IServiceCollection services)
     {
-        services.AddSingleton<DeliveryQueue>();
+        services.AddSingleton<DeliverySignal>();
+        services.AddSingleton<DeliveryTracker>();
         services.AddHostedService<DeliveryWorker>();
         services.AddHttpClient<PuppetClient>(client => client.Timeout = Timeout.InfiniteTimeSpan)
             .AddResilienceHandler(PipelineName, static (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<DeliveryOptions>>().Value;
+                var tracker = context.ServiceProvider.GetRequiredService<DeliveryTracker>();
                 var logger = context.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PuppetClient));
+                // One pipeline per puppet endpoint (by authority), so each has its own circuit.
+                var authority = context.InstanceName;
                 pipeline
                     .AddRetry(new HttpRetryStrategyOptions
                     {
@@ -30,14 +35,39 @@ public static class DeliveryServiceCollectionExtensions
                         ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome)),
                         OnRetry = args =>
                         {
-                            logger.LogWarning("Delivery to {Endpoint} failed ({Reason}); retry {Attempt} in {RetryDelayMs:F0} ms",
-                                args.Outcome.Result?.RequestMessage?.RequestUri?.GetLeftPart(UriPartial.Path) ?? "puppet",
-                                Describe(args.Outcome), args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                            logger.LogWarning("Delivery to {Authority} failed ({Reason}); retry {Attempt} in {RetryDelayMs:F0} ms",
+                                authority, Describe(args.Outcome), args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                            return ValueTask.CompletedTask;
+                        },
+                    })
+                    .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                    {
+                        FailureRatio = 1.0,
+                        MinimumThroughput = options.CircuitBreakerMinimumThroughput,
+                        SamplingDuration = TimeSpan.FromSeconds(30),
+                        BreakDuration = options.CircuitBreakDuration,
+                        ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome)),
+                        OnOpened = args =>
+                        {
+                            tracker.CircuitChanged(authority, CircuitStates.Open);
+                            logger.LogWarning("Circuit to {Authority} opened for {BreakDurationMs:F0} ms", authority, args.BreakDuration.TotalMilliseconds);
+                            return ValueTask.CompletedTask;
+                        },
+                        OnHalfOpened = _ =>
+                        {
+                            tracker.CircuitChanged(authority, CircuitStates.HalfOpen);
+                            return ValueTask.CompletedTask;
+                        },
+                        OnClosed = _ =>
+                        {
+                            tracker.CircuitChanged(authority, CircuitStates.Closed);
+                            logger.LogInformation("Circuit to {Authority} closed", authority);
                             return ValueTask.CompletedTask;
                         },
                     })
                     .AddTimeout(options.AttemptTimeout);
-            });
+            })
+            .SelectPipelineByAuthority();
         return services;
     }
 
@@ -48,8 +78,12 @@ public static class DeliveryServiceCollectionExtensions
         _ => false,
     };
 
-    private static string Describe(Outcome<HttpResponseMessage> outcome) =>
-        outcome.Exception is { } exception
-            ? exception is HttpRequestException http ? $"connection failed: {http.HttpRequestError}" : "timed out"
-            : $"HTTP {(int)outcome.Result!.StatusCode}";
+    private static string Describe(Outcome<HttpResponseMessage> outcome) => outcome.Exception switch
+    {
+        HttpRequestException http => $"connection failed: {http.HttpRequestError}",
+        TimeoutRejectedException => "timed out",
+        BrokenCircuitException => "circuit open",
+        { } other => other.GetType().Name,
+        null => $"HTTP {(int)outcome.Result!.StatusCode}",
+    };
 }

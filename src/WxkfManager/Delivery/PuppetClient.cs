@@ -1,10 +1,12 @@
 using System.Text;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace WxkfManager.Delivery;
 
-public sealed record DeliveryResult(bool Delivered, int? StatusCode, string? Error);
+public sealed record DeliveryResult(bool Delivered, int? StatusCode, string? Error, bool CircuitOpen = false);
 
-/// <summary>Posts callbacks to puppets; retries and per-attempt timeouts come from the resilience handler.</summary>
+/// <summary>Posts callbacks to puppets; retries, timeouts and the per-endpoint circuit breaker come from the resilience handler.</summary>
 public sealed class PuppetClient(HttpClient http)
 {
     public async Task<DeliveryResult> DeliverAsync(PuppetDelivery delivery, CancellationToken cancellationToken)
@@ -26,9 +28,13 @@ public sealed class PuppetClient(HttpClient http)
         {
             return new DeliveryResult(false, null, $"connection failed: {exception.HttpRequestError}");
         }
-        catch (Polly.Timeout.TimeoutRejectedException)
+        catch (TimeoutRejectedException)
         {
             return new DeliveryResult(false, null, "timed out");
+        }
+        catch (BrokenCircuitException)
+        {
+            return new DeliveryResult(false, null, "circuit open: the puppet's endpoint keeps failing", CircuitOpen: true);
         }
     }
 }

@@ -19,20 +19,35 @@ public static class ApplicationServiceExtensions
         services.AddProblemDetails();
         services.AddSingleton(TimeProvider.System);
 
-        services.AddSingleton<IPuppetRegistry>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.UsesMongo
-            ? ActivatorUtilities.CreateInstance<MongoPuppetRegistry>(sp)
-            : ActivatorUtilities.CreateInstance<SqlitePuppetRegistry>(sp));
+        services.AddStores();
         services.AddSingleton<PuppetDirectory>();
+        services.AddHostedService<StorageInitializer>();
         services.AddHostedService<RegistryRefreshService>();
 
         services.AddSingleton<CallbackIntake>();
         services.AddPuppetDelivery();
+        services.AddOptions<HostOptions>().Configure<IOptions<DeliveryOptions>>((host, delivery) =>
+            host.ShutdownTimeout = delivery.Value.ShutdownGrace + TimeSpan.FromSeconds(5));
         services.AddHttpClient<WeComClient>((sp, client) =>
             client.Timeout = sp.GetRequiredService<IOptions<WeComOptions>>().Value.Timeout);
 
         services.AddOpenApiDocumentation();
         return builder;
     }
+
+    /// <summary>SQLite by default; MongoDB for both the registry and the delivery queue when MONGO_URI is set.</summary>
+    private static void AddStores(this IServiceCollection services)
+    {
+        services.AddSingleton<SqliteDatabase>();
+        services.AddSingleton<IPuppetRegistry>(sp => UsesMongo(sp)
+            ? ActivatorUtilities.CreateInstance<MongoPuppetRegistry>(sp)
+            : new SqlitePuppetRegistry(sp.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IDeliveryStore>(sp => UsesMongo(sp)
+            ? ActivatorUtilities.CreateInstance<MongoDeliveryStore>(sp)
+            : new SqliteDeliveryStore(sp.GetRequiredService<SqliteDatabase>()));
+    }
+
+    private static bool UsesMongo(IServiceProvider services) => services.GetRequiredService<IOptions<StorageOptions>>().Value.UsesMongo;
 
     /// <summary>PORT (default 3000) as in the original, unless ASP.NET Core's own URL settings say otherwise.</summary>
     private static void AddListeningPort(this WebApplicationBuilder builder)

@@ -338,26 +338,32 @@ public sealed class CallbackApiTests(ManagerApp app) : IClassFixture<ManagerApp>
     }
 
     [Fact]
-    public async Task Decrypted_ForUnknownKfId_IsNotFound()
+    public async Task Decrypted_ForUnknownKfId_InAKnownCorp_IsDeadLetteredWithTheReason()
     {
         var corp = new TestCorp();
         await corp.RegisterPuppetAsync(Client, app.Puppets);
+        var kfId = TestCorp.NewKfId();
 
-        using var response = await Client.PostAsJsonAsync($"/callback/decrypted/{corp.CorpId}", new { token = "t", openKfId = "wk-nobody" }, Ct);
+        using var response = await Client.PostAsJsonAsync($"/callback/decrypted/{corp.CorpId}", new { token = "t", openKfId = kfId }, Ct);
 
-        await AssertProblemAsync(response, HttpStatusCode.NotFound, "wk-nobody");
+        Assert.Equal("roger", await response.Content.ReadAsStringAsync(Ct));
+        var dead = await Client.GetFromJsonAsync<List<System.Text.Json.JsonElement>>("/operator/dead-letters?limit=1000", Ct);
+        var letter = Assert.Single(dead!, d => d.GetProperty("kfId").GetString() == kfId);
+        Assert.Equal("puppet is not registered", letter.GetProperty("reason").GetString());
     }
 
     [Fact]
-    public async Task Decrypted_ForAPuppetOfAnotherCorp_IsNotFound()
+    public async Task Decrypted_ForACorpWithNoPuppets_IsNotFound_AndNotStored()
     {
         var corp = new TestCorp();
         var puppet = await corp.RegisterPuppetAsync(Client, app.Puppets);
 
         using var response = await Client.PostAsJsonAsync("/callback/decrypted/ww-other-corp", new { token = "t", openKfId = puppet.KfId }, Ct);
 
-        await AssertProblemAsync(response, HttpStatusCode.NotFound, puppet.KfId);
+        await AssertProblemAsync(response, HttpStatusCode.NotFound, "ww-other-corp");
         Assert.True(await puppet.NothingArrivesAsync(TimeSpan.FromMilliseconds(300)));
+        var dead = await Client.GetFromJsonAsync<List<System.Text.Json.JsonElement>>("/operator/dead-letters?limit=1000", Ct);
+        Assert.DoesNotContain(dead!, d => d.GetProperty("corpId").GetString() == "ww-other-corp");
     }
 
     internal static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string reasonFragment)

@@ -1,0 +1,108 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using WxkfManager.Delivery;
+using WxkfManager.Options;
+using WxkfManager.Registry;
+
+namespace WxkfManager.Apis;
+
+/// <summary>What operators need: queue depth, per-puppet delivery state, dead letters and their replay.</summary>
+public static class OperatorApi
+{
+    public const string Prefix = "/operator";
+
+    public sealed record QueueView(
+        [property: JsonPropertyName("pending")] int Pending,
+        [property: JsonPropertyName("inFlight")] int InFlight,
+        [property: JsonPropertyName("deadLetters")] int DeadLetters,
+        [property: JsonPropertyName("deliveredRetained")] int DeliveredRetained,
+        [property: JsonPropertyName("oldestPendingAgeSeconds")] double? OldestPendingAgeSeconds);
+
+    public sealed record PuppetDeliveryView(
+        [property: JsonPropertyName("kfId")] string KfId,
+        [property: JsonPropertyName("corpId")] string CorpId,
+        [property: JsonPropertyName("endpoint")] string Endpoint,
+        [property: JsonPropertyName("online")] bool Online,
+        [property: JsonPropertyName("delivery")] PuppetDeliveryState Delivery);
+
+    public sealed record DeadLetterView(
+        [property: JsonPropertyName("id")] string Id,
+        [property: JsonPropertyName("kind")] string Kind,
+        [property: JsonPropertyName("corpId")] string CorpId,
+        [property: JsonPropertyName("kfId")] string KfId,
+        [property: JsonPropertyName("receivedAt")] DateTime ReceivedAt,
+        [property: JsonPropertyName("deadAt")] DateTime? DeadAt,
+        [property: JsonPropertyName("attempts")] int Attempts,
+        [property: JsonPropertyName("reason")] string? Reason)
+    {
+        public static DeadLetterView From(DeliveryRecord record) => new(
+            record.Id, record.Kind.ToString(), record.CorpId, record.KfId, record.ReceivedAt, record.CompletedAt, record.Attempts, record.LastError);
+    }
+
+    public sealed record ReplayView([property: JsonPropertyName("replayed")] int Replayed);
+
+    public static RouteGroupBuilder MapOperatorApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup(Prefix).WithTags("Operator");
+        api.MapGet("/queue", GetQueue).WithName("queue").WithSummary("Delivery queue depth");
+        api.MapGet("/puppets", GetPuppets).WithName("puppetDeliveries")
+            .WithSummary("Per-puppet delivery state: last success, last error, consecutive failures, circuit");
+        api.MapGet("/dead-letters", ListDeadLetters).WithName("deadLetters").WithSummary("Events given up on, newest first, with the reason");
+        api.MapPost("/dead-letters/{id}/replay", ReplayOne).WithName("replayDeadLetter").WithSummary("Queue one dead letter again");
+        api.MapPost("/dead-letters/replay", ReplayAll).WithName("replayAllDeadLetters").WithSummary("Queue every dead letter again");
+        return api;
+    }
+
+    public static async Task<Ok<QueueView>> GetQueue(IDeliveryStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var stats = await store.GetStatsAsync(now, cancellationToken);
+        return TypedResults.Ok(new QueueView(stats.Pending, stats.Leased, stats.Dead, stats.Delivered,
+            stats.OldestPendingReceivedAt is { } oldest ? Math.Round((now - oldest).TotalSeconds, 3) : null));
+    }
+
+    public static async Task<Ok<List<PuppetDeliveryView>>> GetPuppets(IPuppetRegistry registry, DeliveryTracker tracker, CancellationToken cancellationToken)
+    {
+        var puppets = await registry.ListAsync(cancellationToken);
+        return TypedResults.Ok(puppets
+            .Select(p => new PuppetDeliveryView(p.KfId, p.CorpId, p.Endpoint, p.Online, tracker.For(p.KfId, p.Endpoint)))
+            .ToList());
+    }
+
+    public static async Task<Results<Ok<List<DeadLetterView>>, ProblemHttpResult>> ListDeadLetters(
+        IDeliveryStore store, int? limit, CancellationToken cancellationToken)
+    {
+        if (limit is < 1 or > 1000)
+        {
+            return TypedResults.Problem(detail: "limit must be from 1 to 1000", statusCode: StatusCodes.Status400BadRequest);
+        }
+        var dead = await store.ListDeadLettersAsync(limit ?? 100, cancellationToken);
+        return TypedResults.Ok(dead.Select(DeadLetterView.From).ToList());
+    }
+
+    public static async Task<Results<Ok<ReplayView>, ProblemHttpResult>> ReplayOne(
+        string id, IDeliveryStore store, DeliverySignal signal, TimeProvider time, IOptions<DeliveryOptions> options,
+        ILogger<ReplayView> logger, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (!await store.ReplayAsync(id, now, now + options.Value.MaxAge, cancellationToken))
+        {
+            return TypedResults.Problem(detail: $"no dead letter {id}", statusCode: StatusCodes.Status404NotFound);
+        }
+        signal.Notify();
+        logger.LogInformation("Dead letter {DeliveryId} replayed", id);
+        return TypedResults.Ok(new ReplayView(1));
+    }
+
+    public static async Task<Ok<ReplayView>> ReplayAll(
+        IDeliveryStore store, DeliverySignal signal, TimeProvider time, IOptions<DeliveryOptions> options,
+        ILogger<ReplayView> logger, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var replayed = await store.ReplayAllAsync(now, now + options.Value.MaxAge, cancellationToken);
+        signal.Notify();
+        logger.LogInformation("{Replayed} dead letters replayed", replayed);
+        return TypedResults.Ok(new ReplayView(replayed));
+    }
+}
