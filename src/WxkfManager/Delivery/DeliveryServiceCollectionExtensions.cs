@@ -23,8 +23,8 @@ public static class DeliveryServiceCollectionExtensions
                 var options = context.ServiceProvider.GetRequiredService<IOptions<DeliveryOptions>>().Value;
                 var tracker = context.ServiceProvider.GetRequiredService<DeliveryTracker>();
                 var logger = context.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PuppetClient));
-                // One pipeline per puppet endpoint (by authority), so each has its own circuit.
-                var authority = context.InstanceName;
+                // One pipeline per puppet endpoint, so each puppet has its own circuit.
+                var endpoint = context.InstanceName;
                 pipeline
                     .AddRetry(new HttpRetryStrategyOptions
                     {
@@ -35,8 +35,8 @@ public static class DeliveryServiceCollectionExtensions
                         ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome)),
                         OnRetry = args =>
                         {
-                            logger.LogWarning("Delivery to {Authority} failed ({Reason}); retry {Attempt} in {RetryDelayMs:F0} ms",
-                                authority, Describe(args.Outcome), args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
+                            logger.LogWarning("Delivery to {Endpoint} failed ({Reason}); retry {Attempt} in {RetryDelayMs:F0} ms",
+                                endpoint, Describe(args.Outcome), args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds);
                             return ValueTask.CompletedTask;
                         },
                     })
@@ -49,25 +49,25 @@ public static class DeliveryServiceCollectionExtensions
                         ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome)),
                         OnOpened = args =>
                         {
-                            tracker.CircuitChanged(authority, CircuitStates.Open);
-                            logger.LogWarning("Circuit to {Authority} opened for {BreakDurationMs:F0} ms", authority, args.BreakDuration.TotalMilliseconds);
+                            tracker.CircuitChanged(endpoint, CircuitStates.Open, Describe(args.Outcome));
+                            logger.LogWarning("Circuit to {Endpoint} opened for {BreakDurationMs:F0} ms", endpoint, args.BreakDuration.TotalMilliseconds);
                             return ValueTask.CompletedTask;
                         },
                         OnHalfOpened = _ =>
                         {
-                            tracker.CircuitChanged(authority, CircuitStates.HalfOpen);
+                            tracker.CircuitChanged(endpoint, CircuitStates.HalfOpen);
                             return ValueTask.CompletedTask;
                         },
                         OnClosed = _ =>
                         {
-                            tracker.CircuitChanged(authority, CircuitStates.Closed);
-                            logger.LogInformation("Circuit to {Authority} closed", authority);
+                            tracker.CircuitChanged(endpoint, CircuitStates.Closed);
+                            logger.LogInformation("Circuit to {Endpoint} closed", endpoint);
                             return ValueTask.CompletedTask;
                         },
                     })
                     .AddTimeout(options.AttemptTimeout);
             })
-            .SelectPipelineByAuthority();
+            .SelectPipelineBy(static _ => PuppetClient.EndpointOf);
         return services;
     }
 

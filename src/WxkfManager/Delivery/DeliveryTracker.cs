@@ -21,11 +21,13 @@ public static class CircuitStates
     public const string HalfOpen = "half-open";
 }
 
-/// <summary>Per-puppet delivery outcomes and per-endpoint circuit states, for operators and puppetWxkfInfo.</summary>
+/// <summary>Per-puppet delivery outcomes and per-puppet-endpoint circuit states, for operators and puppetWxkfInfo.</summary>
 public sealed class DeliveryTracker
 {
     private readonly ConcurrentDictionary<string, PuppetDeliveryState> _byKfId = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _circuitByAuthority = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, string> _circuitByEndpoint = new(StringComparer.OrdinalIgnoreCase);
+
+    public static string NormalizeEndpoint(string endpoint) => endpoint.TrimEnd('/');
 
     public void Succeeded(string kfId, DateTime at) =>
         _byKfId.AddOrUpdate(kfId,
@@ -37,12 +39,23 @@ public sealed class DeliveryTracker
             _ => PuppetDeliveryState.None with { LastErrorAt = at, LastError = error, ConsecutiveFailures = 1 },
             (_, state) => state with { LastErrorAt = at, LastError = error, ConsecutiveFailures = state.ConsecutiveFailures + 1 });
 
-    public void CircuitChanged(string authority, string state) => _circuitByAuthority[authority] = state;
+    private readonly ConcurrentDictionary<string, string> _openedBecause = new(StringComparer.OrdinalIgnoreCase);
+
+    public void CircuitChanged(string endpoint, string state, string? reason = null)
+    {
+        _circuitByEndpoint[endpoint] = state;
+        if (reason is not null)
+        {
+            _openedBecause[endpoint] = reason;
+        }
+    }
+
+    /// <summary>The failure that last opened an endpoint's circuit: the real cause behind its fast failures.</summary>
+    public string? OpenedBecause(string endpoint) => _openedBecause.GetValueOrDefault(NormalizeEndpoint(endpoint));
 
     public PuppetDeliveryState For(string kfId, string endpoint)
     {
         var state = _byKfId.GetValueOrDefault(kfId) ?? PuppetDeliveryState.None;
-        var authority = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ? uri.Authority : endpoint;
-        return state with { Circuit = _circuitByAuthority.GetValueOrDefault(authority) ?? CircuitStates.Closed };
+        return state with { Circuit = _circuitByEndpoint.GetValueOrDefault(NormalizeEndpoint(endpoint)) ?? CircuitStates.Closed };
     }
 }

@@ -145,19 +145,29 @@ public sealed class DeliveryWorker(
             return;
         }
 
-        tracker.Failed(record.KfId, now, result.Error!);
-        var delay = result.CircuitOpen
-            ? _options.CircuitBreakDuration
-            : RetrySchedule.DelayAfter(attempts, _options.RetryBaseDelay, _options.MaxRetryDelay, Random.Shared.NextDouble());
+        // An open circuit is not an attempt at the puppet: keep the count and the error that opened it.
+        var error = result.Error!;
+        TimeSpan delay;
+        if (result.CircuitOpen)
+        {
+            attempts = record.Attempts;
+            error = record.LastError ?? (tracker.OpenedBecause(puppet.Endpoint) is { } cause ? $"circuit open after {cause}" : error);
+            delay = _options.CircuitBreakDuration;
+        }
+        else
+        {
+            delay = RetrySchedule.DelayAfter(attempts, _options.RetryBaseDelay, _options.MaxRetryDelay, Random.Shared.NextDouble());
+        }
+        tracker.Failed(record.KfId, now, error);
         var next = now + delay;
         if (next > record.ExpiresAt)
         {
-            var reason = $"gave up after {attempts} attempts over {(now - record.ReceivedAt).TotalSeconds:F0} s: {result.Error}";
+            var reason = $"gave up after {attempts} attempts over {(now - record.ReceivedAt).TotalSeconds:F0} s: {error}";
             await store.DeadLetterAsync(record.Id, _owner, attempts, reason, now, CancellationToken.None);
             logger.LogError("Dead-lettered {Kind} callback for {KfId} at {Endpoint}: {Reason}", record.Kind, record.KfId, puppet.Endpoint, reason);
             return;
         }
-        await store.RescheduleAsync(record.Id, _owner, attempts, next, result.Error!, CancellationToken.None);
+        await store.RescheduleAsync(record.Id, _owner, attempts, next, error, CancellationToken.None);
         logger.LogWarning("Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}); attempt {Attempt} in {RetryDelayMs:F0} ms",
             record.Kind, record.KfId, puppet.Endpoint, result.Error, attempts + 1, delay.TotalMilliseconds);
     }

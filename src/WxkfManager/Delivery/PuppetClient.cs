@@ -9,6 +9,12 @@ public sealed record DeliveryResult(bool Delivered, int? StatusCode, string? Err
 /// <summary>Posts callbacks to puppets; retries, timeouts and the per-endpoint circuit breaker come from the resilience handler.</summary>
 public sealed class PuppetClient(HttpClient http)
 {
+    /// <summary>The puppet endpoint a request is for: the key of its resilience pipeline, so each puppet has its own circuit.</summary>
+    public static readonly HttpRequestOptionsKey<string> EndpointKey = new("wxkf.puppet-endpoint");
+
+    public static string EndpointOf(HttpRequestMessage request) =>
+        request.Options.TryGetValue(EndpointKey, out var endpoint) ? endpoint : request.RequestUri?.Authority ?? "";
+
     public async Task<DeliveryResult> DeliverAsync(PuppetDelivery delivery, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, delivery.TargetUri())
@@ -16,6 +22,7 @@ public sealed class PuppetClient(HttpClient http)
             Content = new StringContent(delivery.Body, Encoding.UTF8, delivery.ContentType),
         };
         request.Headers.TryAddWithoutValidation("X-Wxkf-Delivery-Id", delivery.Id);
+        request.Options.Set(EndpointKey, DeliveryTracker.NormalizeEndpoint(delivery.Endpoint));
         try
         {
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);

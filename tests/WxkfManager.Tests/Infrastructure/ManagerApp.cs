@@ -51,9 +51,15 @@ public class ManagerApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("LOG_PATH", LogDirectory);
         builder.UseSetting("ACCESS_TOKEN_URL", WeCom.TokenUrl);
         builder.UseSetting("WeCom:ApiBaseUrl", WeCom.ApiBase);
-        builder.UseSetting("Delivery:AttemptTimeout", "00:00:02");
+        // Delivery tuned for tests: quick retries, short polls and breaks, so outages of seconds resolve in seconds.
+        builder.UseSetting("Delivery:AttemptTimeout", "00:00:05");
         builder.UseSetting("Delivery:RetryBaseDelay", "00:00:00.050");
+        builder.UseSetting("Delivery:MaxRetryDelay", "00:00:00.400");
         builder.UseSetting("Delivery:MaxRetries", "3");
+        builder.UseSetting("Delivery:PollInterval", "00:00:00.100");
+        builder.UseSetting("Delivery:LeaseDuration", "00:00:05");
+        builder.UseSetting("Delivery:CircuitBreakDuration", "00:00:00.500");
+        builder.UseSetting("Delivery:ShutdownGrace", "00:00:02");
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

@@ -18,20 +18,20 @@ public sealed class PuppetStub : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Puppet> _puppets = new();
     private StubServer _server = null!;
 
-    public static async Task<PuppetStub> StartAsync()
+    public static async Task<PuppetStub> StartAsync(int port = 0)
     {
         var stub = new PuppetStub();
         stub._server = await StubServer.StartAsync(app =>
         {
             app.MapPost("/p/{name}/callback", (string name, HttpRequest request) => stub.Get(name).HandleAsync(request, decrypted: false));
             app.MapPost("/p/{name}/callback/decrypted", (string name, HttpRequest request) => stub.Get(name).HandleAsync(request, decrypted: true));
-        });
+        }, port);
         return stub;
     }
 
-    public Puppet Add(string kfId, string corpId, string token, string encodingAesKey)
+    public Puppet Add(string kfId, string corpId, string token, string encodingAesKey, string? name = null)
     {
-        var name = Guid.NewGuid().ToString("N");
+        name ??= Guid.NewGuid().ToString("N");
         var puppet = new Puppet(_server.Url($"p/{name}"), kfId, corpId, WeComCrypto.Create(token, encodingAesKey));
         _puppets[name] = puppet;
         return puppet;
@@ -61,6 +61,17 @@ public sealed class PuppetStub : IAsyncDisposable
         /// <summary>While set, requests wait for this before being answered.</summary>
         public TaskCompletionSource? Gate { get; set; }
 
+        /// <summary>How long each request takes: a slow puppet.</summary>
+        public TimeSpan Delay { get; set; }
+
+        /// <summary>Answer 500 to everything, as a puppet stuck failing would.</summary>
+        public bool Failing { get; set; }
+
+        /// <summary>Callbacks accepted so far.</summary>
+        public int Received => _receivedCount;
+
+        private int _receivedCount;
+
         public async Task<ReceivedCallback> NextAsync(TimeSpan? timeout = null)
         {
             using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
@@ -89,7 +100,11 @@ public sealed class PuppetStub : IAsyncDisposable
             {
                 await gate.Task;
             }
-            if (Interlocked.Decrement(ref _failuresLeft) >= 0)
+            if (Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(Delay);
+            }
+            if (Failing || Interlocked.Decrement(ref _failuresLeft) >= 0)
             {
                 return Results.Text("restarting", statusCode: 500);
             }
@@ -123,6 +138,7 @@ public sealed class PuppetStub : IAsyncDisposable
                 }
                 token = kfEvent.Token;
             }
+            Interlocked.Increment(ref _receivedCount);
             _received.Writer.TryWrite(new ReceivedCallback(request.Path, body, request.ContentType, query, token));
             return Results.Text("success");
         }

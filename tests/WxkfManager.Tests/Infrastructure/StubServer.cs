@@ -22,16 +22,26 @@ public sealed class StubServer : IAsyncDisposable
 
     public string Url(string path) => new Uri(BaseAddress, path).ToString();
 
-    public static async Task<StubServer> StartAsync(Action<WebApplication> map)
+    public static async Task<StubServer> StartAsync(Action<WebApplication> map, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, port));
         var app = builder.Build();
         map(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new StubServer(app, new Uri(address + "/"));
+    }
+
+    /// <summary>A loopback port nothing listens on (yet): a puppet that is down.</summary>
+    public static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     public async ValueTask DisposeAsync()
