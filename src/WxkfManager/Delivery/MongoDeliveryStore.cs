@@ -1,0 +1,266 @@
+using Microsoft.Extensions.Options;
+using MongoDB.Driver;
+using WxkfManager.Options;
+
+namespace WxkfManager.Delivery;
+
+/// <summary>
+/// The delivery queue shared by several manager replicas, in the registry's database. Each claim is one
+/// atomic find-and-modify, so two workers never lease the same record.
+/// </summary>
+public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
+{
+    public const string CollectionName = "wxkfdeliveries";
+
+    internal const string TokenKeyIndexName = "tokenKey_1";
+    internal const string SignatureKeyIndexName = "signatureKey_1";
+    internal const string DueIndexName = "state_1_nextAttemptAt_1";
+    internal const string CompletedIndexName = "state_1_completedAt_1";
+
+    internal static readonly FindOneAndUpdateOptions<DeliveryDocument> ClaimOptions =
+        new() { Sort = Sorts.DueFirst, ReturnDocument = ReturnDocument.After };
+
+    private readonly MongoClient _client;
+    private readonly IMongoCollection<DeliveryDocument> _collection;
+    private readonly ILogger<MongoDeliveryStore> _logger;
+
+    public MongoDeliveryStore(IOptions<StorageOptions> options, ILogger<MongoDeliveryStore> logger)
+    {
+        var uri = options.Value.MongoUri;
+        if (string.IsNullOrWhiteSpace(uri))
+        {
+            throw new InvalidOperationException("The MongoDB store needs a connection string (MONGO_URI).");
+        }
+        var url = MongoUrl.Create(uri);
+        _client = new MongoClient(url);
+        _collection = _client
+            .GetDatabase(url.DatabaseName ?? StorageOptions.DefaultMongoDatabase)
+            .GetCollection<DeliveryDocument>(CollectionName);
+        _logger = logger;
+    }
+
+    internal IMongoCollection<DeliveryDocument> Collection => _collection;
+
+    internal static IReadOnlyList<CreateIndexModel<DeliveryDocument>> Indexes { get; } =
+    [
+        new(Builders<DeliveryDocument>.IndexKeys.Ascending(d => d.TokenKey),
+            new CreateIndexOptions { Name = TokenKeyIndexName, Unique = true }),
+        // Decrypted callbacks have no signature; only documents with one take part in its uniqueness.
+        new(Builders<DeliveryDocument>.IndexKeys.Ascending(d => d.SignatureKey),
+            new CreateIndexOptions<DeliveryDocument>
+            {
+                Name = SignatureKeyIndexName,
+                Unique = true,
+                PartialFilterExpression = Builders<DeliveryDocument>.Filter.Type(d => d.SignatureKey, "string"),
+            }),
+        new(Builders<DeliveryDocument>.IndexKeys.Ascending(d => d.State).Ascending(d => d.NextAttemptAt),
+            new CreateIndexOptions { Name = DueIndexName }),
+        new(Builders<DeliveryDocument>.IndexKeys.Ascending(d => d.State).Ascending(d => d.CompletedAt),
+            new CreateIndexOptions { Name = CompletedIndexName }),
+    ];
+
+    public async Task InitializeAsync(CancellationToken cancellationToken) =>
+        await _collection.Indexes.CreateManyAsync(Indexes, cancellationToken);
+
+    public async Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken)
+    {
+        // A new record is never leased, whatever the caller passed (as in the SQLite store).
+        var document = DeliveryDocument.FromRecord(record with { LeaseOwner = null, LeaseUntil = null });
+        try
+        {
+            await _collection.InsertOneAsync(document, cancellationToken: cancellationToken);
+            return true;
+        }
+        catch (MongoWriteException exception) when (exception.WriteError.Category == ServerErrorCategory.DuplicateKey)
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.LogDebug("Delivery {DeliveryId} for {OpenKfId} repeats a queued one; not queued again", record.Id, record.KfId);
+            }
+            return false;
+        }
+    }
+
+    public async Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        // A lease ending within the millisecond it starts (BSON's precision) would leave the record due,
+        // and the next find in this loop would lease it again.
+        ArgumentOutOfRangeException.ThrowIfLessThan(lease, TimeSpan.FromMilliseconds(1));
+        var claimed = new List<DeliveryRecord>();
+        // A negative max is no limit, as SQLite reads LIMIT.
+        while (max < 0 || claimed.Count < max)
+        {
+            var document = await _collection.FindOneAndUpdateAsync(
+                Filters.Due(now), Updates.Lease(owner, now + lease), ClaimOptions, cancellationToken);
+            if (document is null)
+            {
+                break;
+            }
+            claimed.Add(document.ToRecord());
+        }
+        return claimed;
+    }
+
+    public Task<bool> MarkDeliveredAsync(string id, string owner, int attempts, DateTime at, CancellationToken cancellationToken) =>
+        UpdateLeasedAsync(id, owner, Updates.Delivered(attempts, at), cancellationToken);
+
+    public Task<bool> RescheduleAsync(string id, string owner, int attempts, DateTime nextAttemptAt, string error, CancellationToken cancellationToken) =>
+        UpdateLeasedAsync(id, owner, Updates.Rescheduled(attempts, nextAttemptAt, error), cancellationToken);
+
+    public Task<bool> DeadLetterAsync(string id, string owner, int attempts, string reason, DateTime at, CancellationToken cancellationToken) =>
+        UpdateLeasedAsync(id, owner, Updates.DeadLettered(attempts, reason, at), cancellationToken);
+
+    public async Task<DeliveryQueueStats> GetStatsAsync(DateTime now, CancellationToken cancellationToken)
+    {
+        var pending = _collection.CountDocumentsAsync(Filters.PendingUnleased(now), cancellationToken: cancellationToken);
+        var leased = _collection.CountDocumentsAsync(Filters.PendingLeased(now), cancellationToken: cancellationToken);
+        var dead = _collection.CountDocumentsAsync(Filters.InState(DeliveryState.Dead), cancellationToken: cancellationToken);
+        var delivered = _collection.CountDocumentsAsync(Filters.InState(DeliveryState.Delivered), cancellationToken: cancellationToken);
+        var oldest = _collection.Find(Filters.InState(DeliveryState.Pending))
+            .Sort(Sorts.OldestReceivedFirst)
+            .Project<DeliveryDocument>(Projections.ReceivedAtOnly)
+            .Limit(1)
+            .FirstOrDefaultAsync(cancellationToken);
+        await Task.WhenAll(pending, leased, dead, delivered, oldest);
+        return new DeliveryQueueStats(
+            (int)await pending, (int)await leased, (int)await dead, (int)await delivered, (await oldest)?.ReceivedAt);
+    }
+
+    public async Task<IReadOnlyList<DeliveryRecord>> ListDeadLettersAsync(int limit, CancellationToken cancellationToken)
+    {
+        // As SQLite reads LIMIT: 0 is none, a negative one no limit (MongoDB's limit 0 would be all).
+        if (limit == 0)
+        {
+            return [];
+        }
+        var documents = await _collection.Find(Filters.InState(DeliveryState.Dead))
+            .Sort(Sorts.LatestCompletedFirst)
+            .Limit(limit > 0 ? limit : null)
+            .ToListAsync(cancellationToken);
+        return documents.ConvertAll(d => d.ToRecord());
+    }
+
+    public async Task<DeliveryRecord?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        var document = await _collection.Find(Filters.ById(id)).FirstOrDefaultAsync(cancellationToken);
+        return document?.ToRecord();
+    }
+
+    public async Task<bool> ReplayAsync(string id, DateTime now, DateTime expiresAt, CancellationToken cancellationToken)
+    {
+        var result = await _collection.UpdateOneAsync(
+            Filters.DeadLetter(id), Updates.Replay(now, expiresAt), cancellationToken: cancellationToken);
+        return result.MatchedCount == 1;
+    }
+
+    public async Task<int> ReplayAllAsync(DateTime now, DateTime expiresAt, CancellationToken cancellationToken)
+    {
+        var result = await _collection.UpdateManyAsync(
+            Filters.InState(DeliveryState.Dead), Updates.Replay(now, expiresAt), cancellationToken: cancellationToken);
+        return (int)result.MatchedCount;
+    }
+
+    public async Task<int> PurgeAsync(DateTime deliveredBefore, DateTime deadBefore, CancellationToken cancellationToken)
+    {
+        var result = await _collection.DeleteManyAsync(Filters.Purgeable(deliveredBefore, deadBefore), cancellationToken);
+        return (int)result.DeletedCount;
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private async Task<bool> UpdateLeasedAsync(string id, string owner, UpdateDefinition<DeliveryDocument> update, CancellationToken cancellationToken)
+    {
+        var result = await _collection.UpdateOneAsync(
+            Filters.LeasedBy(id, owner), Updates.ReleasingLease(update), cancellationToken: cancellationToken);
+        return result.MatchedCount == 1;
+    }
+
+    internal static class Filters
+    {
+        private static FilterDefinitionBuilder<DeliveryDocument> Filter => Builders<DeliveryDocument>.Filter;
+
+        public static FilterDefinition<DeliveryDocument> ById(string id) => Filter.Eq(d => d.Id, id);
+
+        public static FilterDefinition<DeliveryDocument> InState(DeliveryState state) => Filter.Eq(d => d.State, state);
+
+        /// <summary>Pending, due, and not leased (never, or the lease ran out). Null also matches a missing field.</summary>
+        public static FilterDefinition<DeliveryDocument> Due(DateTime now) =>
+            InState(DeliveryState.Pending)
+            & Filter.Lte(d => d.NextAttemptAt, now)
+            & (Filter.Eq(d => d.LeaseUntil, null) | Filter.Lte(d => d.LeaseUntil, now));
+
+        /// <summary>The record, still pending, still leased to <paramref name="owner"/>: a worker whose lease was taken over matches nothing.</summary>
+        public static FilterDefinition<DeliveryDocument> LeasedBy(string id, string owner) =>
+            ById(id) & InState(DeliveryState.Pending) & Filter.Eq(d => d.LeaseOwner, owner);
+
+        public static FilterDefinition<DeliveryDocument> DeadLetter(string id) => ById(id) & InState(DeliveryState.Dead);
+
+        public static FilterDefinition<DeliveryDocument> PendingUnleased(DateTime now) =>
+            InState(DeliveryState.Pending) & (Filter.Eq(d => d.LeaseUntil, null) | Filter.Lte(d => d.LeaseUntil, now));
+
+        public static FilterDefinition<DeliveryDocument> PendingLeased(DateTime now) =>
+            InState(DeliveryState.Pending) & Filter.Gt(d => d.LeaseUntil, now);
+
+        public static FilterDefinition<DeliveryDocument> Purgeable(DateTime deliveredBefore, DateTime deadBefore) =>
+            (InState(DeliveryState.Delivered) & Filter.Lt(d => d.CompletedAt, deliveredBefore))
+            | (InState(DeliveryState.Dead) & Filter.Lt(d => d.CompletedAt, deadBefore));
+    }
+
+    internal static class Updates
+    {
+        private static UpdateDefinitionBuilder<DeliveryDocument> Update => Builders<DeliveryDocument>.Update;
+
+        public static UpdateDefinition<DeliveryDocument> Lease(string owner, DateTime until) =>
+            Update.Set(d => d.LeaseOwner, owner).Set(d => d.LeaseUntil, until);
+
+        public static UpdateDefinition<DeliveryDocument> Delivered(int attempts, DateTime at) =>
+            Update
+                .Set(d => d.State, DeliveryState.Delivered)
+                .Set(d => d.Attempts, attempts)
+                .Set(d => d.CompletedAt, at)
+                .Set(d => d.LastError, null);
+
+        public static UpdateDefinition<DeliveryDocument> Rescheduled(int attempts, DateTime nextAttemptAt, string error) =>
+            Update
+                .Set(d => d.Attempts, attempts)
+                .Set(d => d.NextAttemptAt, nextAttemptAt)
+                .Set(d => d.LastError, error);
+
+        public static UpdateDefinition<DeliveryDocument> DeadLettered(int attempts, string reason, DateTime at) =>
+            Update
+                .Set(d => d.State, DeliveryState.Dead)
+                .Set(d => d.Attempts, attempts)
+                .Set(d => d.LastError, reason)
+                .Set(d => d.CompletedAt, at);
+
+        /// <summary>What a worker finishing its leased record writes, and the lease ends with it.</summary>
+        public static UpdateDefinition<DeliveryDocument> ReleasingLease(UpdateDefinition<DeliveryDocument> update) =>
+            Update.Combine(update, Update.Set(d => d.LeaseOwner, null).Set(d => d.LeaseUntil, null));
+
+        /// <summary>Due now, a fresh count and age limit; the last error stays for whoever looks.</summary>
+        public static UpdateDefinition<DeliveryDocument> Replay(DateTime now, DateTime expiresAt) =>
+            Update
+                .Set(d => d.State, DeliveryState.Pending)
+                .Set(d => d.Attempts, 0)
+                .Set(d => d.NextAttemptAt, now)
+                .Set(d => d.ExpiresAt, expiresAt)
+                .Set(d => d.LeaseOwner, null)
+                .Set(d => d.LeaseUntil, null)
+                .Set(d => d.CompletedAt, null);
+    }
+
+    internal static class Sorts
+    {
+        public static SortDefinition<DeliveryDocument> DueFirst { get; } = Builders<DeliveryDocument>.Sort.Ascending(d => d.NextAttemptAt);
+
+        public static SortDefinition<DeliveryDocument> LatestCompletedFirst { get; } = Builders<DeliveryDocument>.Sort.Descending(d => d.CompletedAt);
+
+        public static SortDefinition<DeliveryDocument> OldestReceivedFirst { get; } = Builders<DeliveryDocument>.Sort.Ascending(d => d.ReceivedAt);
+    }
+
+    internal static class Projections
+    {
+        public static ProjectionDefinition<DeliveryDocument> ReceivedAtOnly { get; } =
+            Builders<DeliveryDocument>.Projection.Include(d => d.ReceivedAt);
+    }
+}

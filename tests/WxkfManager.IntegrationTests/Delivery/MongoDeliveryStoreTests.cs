@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using MongoDB.Bson;
+using MongoDB.Driver;
+using WxkfManager.Delivery;
+using WxkfManager.Options;
+using WxkfManager.Tests.Delivery;
+
+namespace WxkfManager.IntegrationTests.Delivery;
+
+/// <summary>The delivery store contract on a real server; each test gets a fresh database, so an empty queue.</summary>
+public sealed class MongoDeliveryStoreTests(MongoFixture fixture)
+    : DeliveryStoreContract, IClassFixture<MongoFixture>, IDisposable
+{
+    private readonly List<MongoDeliveryStore> _stores = [];
+
+    protected override async Task<IDeliveryStore> CreateStoreAsync() => await CreateMongoStoreAsync(fixture.NewDatabaseUri());
+
+    [Fact]
+    public async Task Initialize_IsIdempotent_AndCreatesTheQueueIndexes()
+    {
+        var uri = fixture.NewDatabaseUri();
+        var store = await CreateMongoStoreAsync(uri);
+
+        await store.InitializeAsync(Ct);
+        await CreateMongoStoreAsync(uri);
+
+        var indexes = await IndexesAsync(uri);
+        Assert.Equal(
+            ["_id_", "signatureKey_1", "state_1_completedAt_1", "state_1_nextAttemptAt_1", "tokenKey_1"],
+            indexes.Keys.Order(StringComparer.Ordinal));
+        Assert.True(indexes["tokenKey_1"]["unique"].AsBoolean);
+        Assert.True(indexes["signatureKey_1"]["unique"].AsBoolean);
+        Assert.Equal(
+            new BsonDocument("signatureKey", new BsonDocument("$type", "string")),
+            indexes["signatureKey_1"]["partialFilterExpression"]);
+        Assert.Equal(new BsonDocument { { "state", 1 }, { "nextAttemptAt", 1 } }, indexes["state_1_nextAttemptAt_1"]["key"]);
+        Assert.Equal(new BsonDocument { { "state", 1 }, { "completedAt", 1 } }, indexes["state_1_completedAt_1"]["key"]);
+    }
+
+    [Fact]
+    public async Task DecryptedRecords_WithoutASignatureKey_CoexistUnderThePartialUniqueIndex()
+    {
+        var uri = fixture.NewDatabaseUri();
+        var store = await CreateMongoStoreAsync(uri);
+        var first = NewRecord(decrypted: true);
+        var second = NewRecord(decrypted: true);
+
+        Assert.True(await store.TryEnqueueAsync(first, Ct));
+        Assert.True(await store.TryEnqueueAsync(second, Ct));
+
+        var raw = await Raw(uri).Find(FilterDefinition<BsonDocument>.Empty).ToListAsync(Ct);
+        Assert.Equal(2, raw.Count);
+        Assert.All(raw, document => Assert.False(document.Contains("signatureKey")));
+        Assert.Equal(first, await store.FindAsync(first.Id, Ct));
+        Assert.Equal(second, await store.FindAsync(second.Id, Ct));
+    }
+
+    [Fact]
+    public async Task Enqueue_WritesCamelCaseFields_StringStates_AndBsonDates()
+    {
+        var uri = fixture.NewDatabaseUri();
+        var store = await CreateMongoStoreAsync(uri);
+        var record = NewRecord();
+
+        await store.TryEnqueueAsync(record, Ct);
+        await store.ClaimDueAsync("worker-a", 1, T0, TimeSpan.FromSeconds(30), Ct);
+
+        var raw = await Raw(uri).Find(new BsonDocument("_id", record.Id)).SingleAsync(Ct);
+        Assert.Equal(BsonType.String, raw["_id"].BsonType);
+        Assert.Equal("Encrypted", raw["kind"].AsString);
+        Assert.Equal("Pending", raw["state"].AsString);
+        Assert.Equal(record.SignatureKey, raw["signatureKey"].AsString);
+        Assert.Equal(record.TokenKey, raw["tokenKey"].AsString);
+        Assert.Equal(record.Query!.MsgSignature, raw["msgSignature"].AsString);
+        Assert.Equal(new BsonDateTime(T0), raw["receivedAt"]);
+        Assert.Equal(new BsonDateTime(T0), raw["nextAttemptAt"]);
+        Assert.Equal("worker-a", raw["leaseOwner"].AsString);
+        Assert.Equal(new BsonDateTime(T0.AddSeconds(30)), raw["leaseUntil"]);
+    }
+
+    public void Dispose()
+    {
+        foreach (var store in _stores)
+        {
+            store.Dispose();
+        }
+    }
+
+    private async Task<MongoDeliveryStore> CreateMongoStoreAsync(string uri)
+    {
+        var store = new MongoDeliveryStore(
+            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
+            NullLogger<MongoDeliveryStore>.Instance);
+        _stores.Add(store);
+        await store.InitializeAsync(Ct);
+        return store;
+    }
+
+    private IMongoCollection<BsonDocument> Raw(string uri) =>
+        fixture.DatabaseFor(uri).GetCollection<BsonDocument>(MongoDeliveryStore.CollectionName);
+
+    private async Task<Dictionary<string, BsonDocument>> IndexesAsync(string uri)
+    {
+        var cursor = await Raw(uri).Indexes.ListAsync(Ct);
+        return (await cursor.ToListAsync(Ct)).ToDictionary(i => i["name"].AsString);
+    }
+}
