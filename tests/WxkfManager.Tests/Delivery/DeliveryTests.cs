@@ -194,9 +194,15 @@ public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
         var toHealthy = corp.Callback(healthy.KfId, syncToken: "unaffected");
         await Client.PostAsync(toHealthy.Path, toHealthy.Content(), Ct);
         Assert.Equal("unaffected", (await healthy.NextAsync()).Token);
-        var healthyInfo = await Client.GetFromJsonAsync<JsonElement>($"/puppetWxkfManager/puppetWxkfInfo/{healthy.KfId}", Ct);
-        Assert.Equal(CircuitStates.Closed, healthyInfo.GetProperty("delivery").GetProperty("circuit").GetString());
-        Assert.Equal(JsonValueKind.String, healthyInfo.GetProperty("delivery").GetProperty("lastSuccessAt").ValueKind);
+        // The puppet has the event a moment before the manager has its answer: wait for the record of success.
+        var healthyDelivery = await WaitForAsync<JsonElement>(async () =>
+        {
+            var info = await Client.GetFromJsonAsync<JsonElement>($"/puppetWxkfManager/puppetWxkfInfo/{healthy.KfId}", Ct);
+            var delivery = info.GetProperty("delivery");
+            return delivery.GetProperty("lastSuccessAt").ValueKind == JsonValueKind.String ? delivery : null;
+        });
+        Assert.Equal(CircuitStates.Closed, healthyDelivery.GetProperty("circuit").GetString());
+        Assert.Equal(0, healthyDelivery.GetProperty("consecutiveFailures").GetInt32());
         failing.Failing = false;
     }
 
