@@ -70,6 +70,9 @@ public sealed class PuppetStub : IAsyncDisposable
         /// <summary>Callbacks accepted so far.</summary>
         public int Received => _receivedCount;
 
+        /// <summary>The sync token of every callback accepted, duplicates included.</summary>
+        public ConcurrentBag<string?> Tokens { get; } = [];
+
         private int _receivedCount;
 
         public async Task<ReceivedCallback> NextAsync(TimeSpan? timeout = null)
@@ -139,6 +142,7 @@ public sealed class PuppetStub : IAsyncDisposable
                 token = kfEvent.Token;
             }
             Interlocked.Increment(ref _receivedCount);
+            Tokens.Add(token);
             _received.Writer.TryWrite(new ReceivedCallback(request.Path, body, request.ContentType, query, token));
             return Results.Text("success");
         }

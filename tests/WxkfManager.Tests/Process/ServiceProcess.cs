@@ -1,0 +1,74 @@
+using System.Diagnostics;
+
+namespace WxkfManager.Tests.Process;
+
+/// <summary>The built service as a real OS process, as an operator runs it, so it can be killed outright.</summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly System.Diagnostics.Process _process;
+
+    private ServiceProcess(System.Diagnostics.Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public static async Task<ServiceProcess> StartAsync(string dataDirectory, IDictionary<string, string> environment, CancellationToken cancellationToken)
+    {
+        var port = Infrastructure.StubServer.FreePort();
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "WxkfManager.dll")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = dataDirectory,
+        };
+        start.Environment["PORT"] = port.ToString();
+        start.Environment["DATA_DIR"] = Path.Combine(dataDirectory, "data");
+        start.Environment["LOG_PATH"] = Path.Combine(dataDirectory, "logs");
+        start.Environment["ASPNETCORE_URLS"] = "";
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        using var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && !process.HasExited)
+        {
+            try
+            {
+                if ((await client.GetAsync("/ready", cancellationToken)).IsSuccessStatusCode)
+                {
+                    return service;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(200, cancellationToken);
+        }
+        await service.DisposeAsync();
+        throw new InvalidOperationException("the service process did not become ready");
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing, as a crash or an OOM kill.</summary>
+    public void KillHard() => _process.Kill(entireProcessTree: true);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+}
