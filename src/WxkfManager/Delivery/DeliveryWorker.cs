@@ -37,10 +37,11 @@ public sealed class DeliveryWorker(
             try
             {
                 inFlight.RemoveWhere(t => t.IsCompleted);
+                // Wait for a free slot rather than the next poll: a busy worker picks up work as soon as it can take it.
+                await slots.WaitAsync(stoppingToken);
+                slots.Release();
                 var free = slots.CurrentCount;
-                var claimed = free == 0
-                    ? []
-                    : await store.ClaimDueAsync(_owner, free, time.GetUtcNow().UtcDateTime, _options.LeaseDuration, stoppingToken);
+                var claimed = await store.ClaimDueAsync(_owner, free, time.GetUtcNow().UtcDateTime, _options.LeaseDuration, stoppingToken);
                 foreach (var record in claimed)
                 {
                     await slots.WaitAsync(CancellationToken.None);
@@ -52,7 +53,7 @@ public sealed class DeliveryWorker(
                     await PurgeAsync(stoppingToken);
                 }
                 // A full batch means more may be due: look again at once.
-                if (claimed.Count == 0 || claimed.Count < free)
+                if (claimed.Count < free)
                 {
                     await signal.WaitAsync(_options.PollInterval, stoppingToken);
                 }

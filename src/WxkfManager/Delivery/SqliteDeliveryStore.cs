@@ -1,16 +1,25 @@
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using WxkfManager.Registry;
 
 namespace WxkfManager.Delivery;
 
-/// <summary>The delivery queue in the embedded SQLite file. For a single manager instance.</summary>
-public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStore
+/// <summary>
+/// The delivery queue in the embedded SQLite file. For a single manager instance. Enqueues are group
+/// committed: callbacks arriving together share one transaction, as SQLite takes one writer at a time.
+/// </summary>
+public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStore, IAsyncDisposable
 {
+    private const int MaxBatch = 256;
+
+    private readonly Channel<(DeliveryRecord Record, TaskCompletionSource<bool> Added)> _enqueued =
+        Channel.CreateUnbounded<(DeliveryRecord, TaskCompletionSource<bool>)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _writerLock = new();
+    private Task? _writer;
+
     private const string Columns =
         "id, kind, corp_id, kf_id, body, msg_signature, timestamp, nonce, signature_key, token_key, state, attempts, " +
         "received_at, next_attempt_at, expires_at, lease_owner, lease_until, last_error, completed_at";
-
-    private const int UniqueViolation = 19; // SQLITE_CONSTRAINT
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -43,40 +52,95 @@ public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStor
             """, cancellationToken);
     }
 
-    public async Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken)
+    public Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        lock (_writerLock)
+        {
+            _writer ??= Task.Run(WriteBatchesAsync, CancellationToken.None);
+        }
+        var added = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_enqueued.Writer.TryWrite((record, added)))
+        {
+            throw new ObjectDisposedException(nameof(SqliteDeliveryStore));
+        }
+        return added.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteBatchesAsync()
+    {
+        var batch = new List<(DeliveryRecord Record, TaskCompletionSource<bool> Added)>(MaxBatch);
+        while (await _enqueued.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _enqueued.Reader.TryRead(out var item))
+            {
+                batch.Add(item);
+            }
+            try
+            {
+                var added = await InsertAsync(batch.ConvertAll(b => b.Record));
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Added.TrySetResult(added[i]);
+                }
+            }
+            catch (Exception exception)
+            {
+                foreach (var (_, added) in batch)
+                {
+                    added.TrySetException(exception);
+                }
+            }
+        }
+    }
+
+    /// <summary>Inserts in one transaction; a record whose signature or token key exists already (a resend) is skipped.</summary>
+    private async Task<bool[]> InsertAsync(List<DeliveryRecord> records)
+    {
+        await using var connection = await database.OpenAsync(CancellationToken.None);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync();
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = $"""
             INSERT INTO deliveries ({Columns}) VALUES
             ($id, $kind, $corpId, $kfId, $body, $signature, $timestamp, $nonce, $signatureKey, $tokenKey, $state, $attempts,
-             $receivedAt, $nextAttemptAt, $expiresAt, NULL, NULL, $lastError, $completedAt);
+             $receivedAt, $nextAttemptAt, $expiresAt, NULL, NULL, $lastError, $completedAt)
+            ON CONFLICT DO NOTHING;
             """;
-        command.Parameters.AddWithValue("$id", record.Id);
-        command.Parameters.AddWithValue("$kind", record.Kind.ToString());
-        command.Parameters.AddWithValue("$corpId", record.CorpId);
-        command.Parameters.AddWithValue("$kfId", record.KfId);
-        command.Parameters.AddWithValue("$body", record.Body);
-        command.Parameters.AddWithValue("$signature", (object?)record.Query?.MsgSignature ?? DBNull.Value);
-        command.Parameters.AddWithValue("$timestamp", (object?)record.Query?.Timestamp ?? DBNull.Value);
-        command.Parameters.AddWithValue("$nonce", (object?)record.Query?.Nonce ?? DBNull.Value);
-        command.Parameters.AddWithValue("$signatureKey", (object?)record.SignatureKey ?? DBNull.Value);
-        command.Parameters.AddWithValue("$tokenKey", record.TokenKey);
-        command.Parameters.AddWithValue("$state", record.State.ToString());
-        command.Parameters.AddWithValue("$attempts", record.Attempts);
-        command.Parameters.AddWithValue("$receivedAt", Ticks(record.ReceivedAt));
-        command.Parameters.AddWithValue("$nextAttemptAt", Ticks(record.NextAttemptAt));
-        command.Parameters.AddWithValue("$expiresAt", Ticks(record.ExpiresAt));
-        command.Parameters.AddWithValue("$lastError", (object?)record.LastError ?? DBNull.Value);
-        command.Parameters.AddWithValue("$completedAt", record.CompletedAt is { } completed ? Ticks(completed) : DBNull.Value);
-        try
+        var added = new bool[records.Count];
+        for (var i = 0; i < records.Count; i++)
         {
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return true;
+            var record = records[i];
+            command.Parameters.Clear();
+            command.Parameters.AddWithValue("$id", record.Id);
+            command.Parameters.AddWithValue("$kind", record.Kind.ToString());
+            command.Parameters.AddWithValue("$corpId", record.CorpId);
+            command.Parameters.AddWithValue("$kfId", record.KfId);
+            command.Parameters.AddWithValue("$body", record.Body);
+            command.Parameters.AddWithValue("$signature", (object?)record.Query?.MsgSignature ?? DBNull.Value);
+            command.Parameters.AddWithValue("$timestamp", (object?)record.Query?.Timestamp ?? DBNull.Value);
+            command.Parameters.AddWithValue("$nonce", (object?)record.Query?.Nonce ?? DBNull.Value);
+            command.Parameters.AddWithValue("$signatureKey", (object?)record.SignatureKey ?? DBNull.Value);
+            command.Parameters.AddWithValue("$tokenKey", record.TokenKey);
+            command.Parameters.AddWithValue("$state", record.State.ToString());
+            command.Parameters.AddWithValue("$attempts", record.Attempts);
+            command.Parameters.AddWithValue("$receivedAt", Ticks(record.ReceivedAt));
+            command.Parameters.AddWithValue("$nextAttemptAt", Ticks(record.NextAttemptAt));
+            command.Parameters.AddWithValue("$expiresAt", Ticks(record.ExpiresAt));
+            command.Parameters.AddWithValue("$lastError", (object?)record.LastError ?? DBNull.Value);
+            command.Parameters.AddWithValue("$completedAt", record.CompletedAt is { } completed ? Ticks(completed) : DBNull.Value);
+            added[i] = await command.ExecuteNonQueryAsync() == 1;
         }
-        catch (SqliteException exception) when (exception.SqliteErrorCode == UniqueViolation)
+        await transaction.CommitAsync();
+        return added;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _enqueued.Writer.TryComplete();
+        if (_writer is not null)
         {
-            return false;
+            await _writer;
         }
     }
 

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+
+namespace WxkfManager.LoadTest;
+
+public sealed record PreparedRequest(string PathAndQuery, byte[] Body);
+
+public sealed record LoadResult(int Sent, int Acked, int Failed, double Seconds, double[] LatenciesMs)
+{
+    public double AckedPerSecond => Acked / Seconds;
+
+    public double Percentile(double p)
+    {
+        if (LatenciesMs.Length == 0)
+        {
+            return double.NaN;
+        }
+        var index = (int)Math.Ceiling(p / 100 * LatenciesMs.Length) - 1;
+        return LatenciesMs[Math.Clamp(index, 0, LatenciesMs.Length - 1)];
+    }
+}
+
+/// <summary>
+/// Sends prepared requests over a fixed number of connections, either as fast as they are answered
+/// (rate 0) or paced to a target rate, and records each request's latency.
+/// </summary>
+public static class LoadGenerator
+{
+    public static async Task<LoadResult> RunAsync(Uri target, IReadOnlyList<PreparedRequest> requests, int connections, int rate, TimeSpan duration)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        using var client = new HttpClient(handler) { BaseAddress = target, Timeout = TimeSpan.FromSeconds(10) };
+        var latencies = new double[requests.Count];
+        var next = -1;
+        var acked = 0;
+        var failed = 0;
+        var started = Stopwatch.GetTimestamp();
+        var ticksPerRequest = rate > 0 ? Stopwatch.Frequency / (double)rate : 0;
+
+        async Task WorkerAsync()
+        {
+            while (true)
+            {
+                var i = Interlocked.Increment(ref next);
+                if (i >= requests.Count || Stopwatch.GetElapsedTime(started) > duration)
+                {
+                    return;
+                }
+                if (rate > 0)
+                {
+                    // Open-loop pacing: request i is due at i / rate seconds after the start.
+                    var due = started + (long)(i * ticksPerRequest);
+                    var wait = due - Stopwatch.GetTimestamp();
+                    if (wait > 0)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency));
+                    }
+                }
+                var request = requests[i];
+                var sent = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var content = new ByteArrayContent(request.Body);
+                    content.Headers.TryAddWithoutValidation("Content-Type", "text/xml");
+                    using var response = await client.PostAsync(request.PathAndQuery, content);
+                    latencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+                    if (response.IsSuccessStatusCode)
+                    {
+                        Interlocked.Increment(ref acked);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref failed);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    latencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Task.Run(WorkerAsync)));
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var count = Math.Min(next, requests.Count);
+        var measured = latencies.Take(count).Where(l => l > 0).OrderBy(l => l).ToArray();
+        return new LoadResult(count, acked, failed, seconds, measured);
+    }
+}
