@@ -1,5 +1,6 @@
 using WxkfManager.Apis;
 using WxkfManager.Extensions;
+using WxkfManager.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddApplicationServices();
@@ -8,6 +9,8 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestLogging();
+app.UseRateLimiter();
+app.WarnIfManagementIsOpen();
 app.UseOpenApiDocumentation();
 
 app.MapHealthApi();

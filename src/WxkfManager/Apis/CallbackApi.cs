@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using WxkfManager.Callbacks;
 using WxkfManager.Delivery;
 using WxkfManager.Options;
+using WxkfManager.Security;
 
 namespace WxkfManager.Apis;
 
@@ -41,8 +42,13 @@ public static class CallbackApi
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> VerifyUrl(
         string corpId, [AsParameters] SignedQueryParameters query, [FromQuery(Name = "echostr")] string? echostr,
-        CallbackIntake intake, CancellationToken cancellationToken)
+        HttpContext context, CallbackIntake intake, SignatureFailureLimiter limiter, CancellationToken cancellationToken)
     {
+        var client = context.Connection.RemoteIpAddress;
+        if (limiter.IsBlocked(client))
+        {
+            return TooManyFailures();
+        }
         var signed = query.ToSignedQuery(out var problem);
         if (signed is null || string.IsNullOrEmpty(echostr))
         {
@@ -50,13 +56,19 @@ public static class CallbackApi
         }
         // Base64 has no spaces: a space is a '+' that was not percent-encoded on the way in.
         var result = await intake.VerifyUrlAsync(corpId, signed, echostr.Replace(' ', '+'), cancellationToken);
+        RecordFailure(result, limiter, client);
         return result.Status == IntakeStatus.Verified ? TypedResults.Text(result.Detail, "text/plain") : ToProblem(result);
     }
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Receive(
         string corpId, [AsParameters] SignedQueryParameters query, HttpRequest request,
-        CallbackIntake intake, IOptions<CallbackOptions> options, CancellationToken cancellationToken)
+        CallbackIntake intake, SignatureFailureLimiter limiter, IOptions<CallbackOptions> options, CancellationToken cancellationToken)
     {
+        var client = request.HttpContext.Connection.RemoteIpAddress;
+        if (limiter.IsBlocked(client))
+        {
+            return TooManyFailures();
+        }
         var signed = query.ToSignedQuery(out var problem);
         if (signed is null)
         {
@@ -68,6 +80,7 @@ public static class CallbackApi
             return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!);
         }
         var result = await intake.ReceiveEncryptedAsync(corpId, signed, body, cancellationToken);
+        RecordFailure(result, limiter, client);
         return IsAccepted(result.Status)
             ? TypedResults.Text(Success, "text/plain")
             : ToProblem(result);
@@ -102,6 +115,17 @@ public static class CallbackApi
         IntakeStatus.StoreUnavailable => Refuse(StatusCodes.Status503ServiceUnavailable, result.Detail),
         _ => Refuse(StatusCodes.Status400BadRequest, result.Detail),
     };
+
+    private static void RecordFailure(IntakeResult result, SignatureFailureLimiter limiter, System.Net.IPAddress? client)
+    {
+        if (result.Status == IntakeStatus.SignatureMismatch)
+        {
+            limiter.RecordFailure(client);
+        }
+    }
+
+    private static ProblemHttpResult TooManyFailures() =>
+        Refuse(StatusCodes.Status429TooManyRequests, "too many callbacks with a bad signature from this address; retry in a minute");
 
     private static ProblemHttpResult Refuse(int status, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status);

@@ -12,7 +12,8 @@ public static class HealthApi
         string Status,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Store = null,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Puppets = null,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null);
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Warnings = null);
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
@@ -24,21 +25,24 @@ public static class HealthApi
     }
 
     public static async Task<Results<Ok<HealthStatus>, JsonHttpResult<HealthStatus>>> Ready(
-        IPuppetRegistry registry, PuppetDirectory directory, IOptions<StorageOptions> storage, ILogger<HealthStatus> logger,
-        CancellationToken cancellationToken)
+        IPuppetRegistry registry, PuppetDirectory directory, IOptions<StorageOptions> storage, IOptions<SecurityOptions> security,
+        ILogger<HealthStatus> logger, CancellationToken cancellationToken)
     {
+        IReadOnlyList<string>? warnings = security.Value.HasManagementKey
+            ? null
+            : ["MANAGER_API_KEY is not set: the management and operator endpoints are open to anyone who can reach them"];
         var store = storage.Value.UsesMongo ? "mongodb" : "sqlite";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(3));
         try
         {
             await registry.PingAsync(timeout.Token);
-            return TypedResults.Ok(new HealthStatus("ready", store, directory.Count));
+            return TypedResults.Ok(new HealthStatus("ready", store, directory.Count, Warnings: warnings));
         }
         catch (Exception exception) when (StoreFailure.IsStoreFailure(exception) || exception is OperationCanceledException)
         {
             logger.LogWarning(exception, "Readiness check: the {Store} store does not answer", store);
-            return TypedResults.Json(new HealthStatus("unavailable", store, Reason: "store does not answer"), statusCode: StatusCodes.Status503ServiceUnavailable);
+            return TypedResults.Json(new HealthStatus("unavailable", store, Reason: "store does not answer", Warnings: warnings), statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
 }

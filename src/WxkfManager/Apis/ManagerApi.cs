@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using WxkfManager.Delivery;
+using Microsoft.Extensions.Options;
+using WxkfManager.Options;
 using WxkfManager.Registry;
+using WxkfManager.Security;
 
 namespace WxkfManager.Apis;
 
@@ -11,7 +14,9 @@ public static class ManagerApi
 
     public static RouteGroupBuilder MapManagerApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup(Prefix).WithTags("Puppets");
+        var api = app.MapGroup(Prefix).WithTags("Puppets")
+            .RequireManagementAccess((status, message) => Refuse(status, message))
+            .RequireRateLimiting(SecurityServiceCollectionExtensions.ManagementRateLimit);
         api.MapPost("/register", Register).WithName("register")
             .WithSummary("Register (or re-register) a puppet; it is online from now on");
         api.MapPost("/deregister", Deregister).WithName("deregister")
@@ -23,10 +28,11 @@ public static class ManagerApi
     }
 
     public static async Task<Results<Ok<ManagerResponse>, JsonHttpResult<ManagerResponse>>> Register(
-        HttpRequest request, IPuppetRegistry registry, PuppetDirectory directory, TimeProvider time, ILogger<RegisterRequest> logger,
-        CancellationToken cancellationToken)
+        HttpRequest request, IPuppetRegistry registry, PuppetDirectory directory, TimeProvider time,
+        IOptionsMonitor<SecurityOptions> security, ILogger<RegisterRequest> logger, CancellationToken cancellationToken)
     {
-        var (body, refusal) = await ReadValidAsync<RegisterRequest>(request, RegistrationValidation.Validate, cancellationToken);
+        var allowedHosts = security.CurrentValue.AllowedPuppetHosts;
+        var (body, refusal) = await ReadValidAsync<RegisterRequest>(request, r => RegistrationValidation.Validate(r, allowedHosts), cancellationToken);
         if (body is null)
         {
             logger.LogWarning("Refused a registration: {Reason}", refusal!.Value!.Message);

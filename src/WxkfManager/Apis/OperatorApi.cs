@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using WxkfManager.Delivery;
 using WxkfManager.Options;
 using WxkfManager.Registry;
+using WxkfManager.Security;
 
 namespace WxkfManager.Apis;
 
@@ -44,7 +45,9 @@ public static class OperatorApi
 
     public static RouteGroupBuilder MapOperatorApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup(Prefix).WithTags("Operator");
+        var api = app.MapGroup(Prefix).WithTags("Operator")
+            .RequireManagementAccess((status, message) => TypedResults.Problem(detail: message, statusCode: status))
+            .RequireRateLimiting(SecurityServiceCollectionExtensions.ManagementRateLimit);
         api.MapGet("/queue", GetQueue).WithName("queue").WithSummary("Delivery queue depth");
         api.MapGet("/puppets", GetPuppets).WithName("puppetDeliveries")
             .WithSummary("Per-puppet delivery state: last success, last error, consecutive failures, circuit");

@@ -9,12 +9,14 @@ public static partial class RegistrationValidation
     [GeneratedRegex("^[A-Za-z0-9_\\-.@]{1,128}$")]
     private static partial Regex Identifier();
 
-    public static IReadOnlyList<string> Validate(RegisterRequest request)
+    public static IReadOnlyList<string> Validate(RegisterRequest request) => Validate(request, []);
+
+    public static IReadOnlyList<string> Validate(RegisterRequest request, IReadOnlyCollection<string> allowedHosts)
     {
         var errors = new List<string>();
         CheckIdentifier(request.KfId, "kfId", errors);
         CheckText(request.KfName, "kfName", 256, errors);
-        CheckEndpoint(request.Endpoint, errors);
+        CheckEndpoint(request.Endpoint, allowedHosts, errors);
         CheckIdentifier(request.CorpId, "corpId", errors);
         CheckText(request.CorpSecret, "corpSecret", 512, errors);
         CheckText(request.Token, "token", 128, errors);
@@ -59,7 +61,7 @@ public static partial class RegistrationValidation
         }
     }
 
-    private static void CheckEndpoint(string? endpoint, List<string> errors)
+    private static void CheckEndpoint(string? endpoint, IReadOnlyCollection<string> allowedHosts, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(endpoint))
         {
@@ -81,5 +83,18 @@ public static partial class RegistrationValidation
         {
             errors.Add("endpoint must not have a query or fragment: the manager appends /callback to it");
         }
+        else if (allowedHosts.Count > 0 && !IsAllowedHost(uri, allowedHosts))
+        {
+            errors.Add($"endpoint host {uri.Host} is not in the allowed puppet hosts");
+        }
+    }
+
+    /// <summary>An entry is a host name (case-insensitive) or, for IP addresses, a CIDR network.</summary>
+    public static bool IsAllowedHost(Uri endpoint, IReadOnlyCollection<string> allowedHosts)
+    {
+        var address = System.Net.IPAddress.TryParse(endpoint.IdnHost.Trim('[', ']'), out var parsed) ? parsed : null;
+        return allowedHosts.Any(allowed =>
+            string.Equals(allowed, endpoint.IdnHost, StringComparison.OrdinalIgnoreCase)
+            || (address is not null && System.Net.IPNetwork.TryParse(allowed, out var network) && network.Contains(address)));
     }
 }

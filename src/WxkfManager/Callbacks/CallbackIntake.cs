@@ -3,6 +3,7 @@ using WxkfManager.Crypto;
 using WxkfManager.Delivery;
 using WxkfManager.Options;
 using WxkfManager.Registry;
+using WxkfManager.Security;
 
 namespace WxkfManager.Callbacks;
 
@@ -14,8 +15,10 @@ public sealed class CallbackIntake(
     PuppetDirectory directory,
     IDeliveryStore store,
     DeliverySignal signal,
+    RecentCallbacks recent,
     TimeProvider time,
     IOptions<DeliveryOptions> options,
+    IOptions<CallbackOptions> callbackOptions,
     ILogger<CallbackIntake> logger)
 {
     public async Task<IntakeResult> VerifyUrlAsync(string corpId, SignedQuery query, string echostr, CancellationToken cancellationToken)
@@ -40,6 +43,12 @@ public sealed class CallbackIntake(
         if (opened.Result is { } refused)
         {
             return refused;
+        }
+        var signatureKey = DeliveryRecord.SignatureKeyOf(query)!;
+        if (recent.Contains(signatureKey))
+        {
+            logger.LogInformation("Resend of an accepted callback for {CorpId}; answered without queueing again", corpId);
+            return IntakeResult.Of(IntakeStatus.Duplicate, "already queued");
         }
         var kfEvent = CallbackEvent.TryParse(opened.Message);
         if (kfEvent is null)
@@ -109,6 +118,10 @@ public sealed class CallbackIntake(
             logger.LogError(exception, "Could not queue {Kind} callback for {KfId}; refusing it so the sender retries", kind, kfId);
             return IntakeResult.Of(IntakeStatus.StoreUnavailable, "store unavailable, retry later");
         }
+        if (record.SignatureKey is not null)
+        {
+            recent.Add(record.SignatureKey);
+        }
         if (!added)
         {
             logger.LogInformation("Duplicate {Kind} callback for {KfId} (a resend); already queued", kind, kfId);
@@ -124,6 +137,22 @@ public sealed class CallbackIntake(
         return IntakeResult.Of(IntakeStatus.Queued, record.Id);
     }
 
+    /// <summary>A captured callback replayed later carries an old timestamp; WeCom's own are current.</summary>
+    private string? StaleTimestamp(string timestamp)
+    {
+        var tolerance = callbackOptions.Value.TimestampTolerance;
+        if (tolerance == TimeSpan.Zero)
+        {
+            return null;
+        }
+        if (!long.TryParse(timestamp, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+        {
+            return "timestamp must be Unix seconds";
+        }
+        var skew = Math.Abs(time.GetUtcNow().ToUnixTimeSeconds() - seconds);
+        return skew > tolerance.TotalSeconds ? $"timestamp is outside the allowed window of {tolerance.TotalSeconds:F0} s" : null;
+    }
+
     private async Task<PuppetRegistration?> FindPuppetAsync(string corpId, string kfId, CancellationToken cancellationToken)
     {
         var entry = directory.Find(kfId);
@@ -136,6 +165,11 @@ public sealed class CallbackIntake(
 
     private async Task<(IntakeResult? Result, string? Message)> OpenAsync(string corpId, SignedQuery query, string encrypt, CancellationToken cancellationToken)
     {
+        if (StaleTimestamp(query.Timestamp) is { } stale)
+        {
+            logger.LogWarning("Callback for {CorpId} refused: {Reason}", corpId, stale);
+            return (IntakeResult.Of(IntakeStatus.StaleTimestamp, stale), null);
+        }
         var credentials = directory.CredentialsFor(corpId);
         if (credentials.Count == 0 && await directory.TryRefreshOnMissAsync(cancellationToken))
         {

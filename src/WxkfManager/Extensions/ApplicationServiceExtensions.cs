@@ -3,6 +3,7 @@ using WxkfManager.Callbacks;
 using WxkfManager.Delivery;
 using WxkfManager.Options;
 using WxkfManager.Registry;
+using WxkfManager.Security;
 using WxkfManager.WeCom;
 
 namespace WxkfManager.Extensions;
@@ -24,6 +25,7 @@ public static class ApplicationServiceExtensions
         services.AddHostedService<StorageInitializer>();
         services.AddHostedService<RegistryRefreshService>();
 
+        services.AddSecurity();
         services.AddSingleton<CallbackIntake>();
         services.AddPuppetDelivery();
         services.AddOptions<HostOptions>().Configure<IOptions<DeliveryOptions>>((host, delivery) =>
@@ -39,9 +41,14 @@ public static class ApplicationServiceExtensions
     private static void AddStores(this IServiceCollection services)
     {
         services.AddSingleton<SqliteDatabase>();
-        services.AddSingleton<IPuppetRegistry>(sp => UsesMongo(sp)
-            ? ActivatorUtilities.CreateInstance<MongoPuppetRegistry>(sp)
-            : new SqlitePuppetRegistry(sp.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IPuppetRegistry>(sp =>
+        {
+            IPuppetRegistry store = UsesMongo(sp)
+                ? ActivatorUtilities.CreateInstance<MongoPuppetRegistry>(sp)
+                : new SqlitePuppetRegistry(sp.GetRequiredService<SqliteDatabase>());
+            var key = sp.GetRequiredService<IOptions<SecurityOptions>>().Value.SecretsEncryptionKey;
+            return key is null ? store : new EncryptingPuppetRegistry(store, new SecretProtector(key));
+        });
         services.AddSingleton<IDeliveryStore>(sp => UsesMongo(sp)
             ? ActivatorUtilities.CreateInstance<MongoDeliveryStore>(sp)
             : new SqliteDeliveryStore(sp.GetRequiredService<SqliteDatabase>()));

@@ -12,4 +12,15 @@ public sealed class CallbackOptions
     /// </summary>
     [Range(1024, 10 * 1024 * 1024)]
     public int MaxBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// How far a callback's timestamp may be from now, against replays of captured callbacks; zero turns the
+    /// check off. WeCom sends its current time and resends within seconds, so 5 minutes is generous.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan TimestampTolerance { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Accepted callbacks remembered (signature, timestamp, nonce) to answer resends without touching the store.</summary>
+    [Range(0, 10_000_000)]
+    public int RecentCallbackCacheSize { get; set; } = 100_000;
 }

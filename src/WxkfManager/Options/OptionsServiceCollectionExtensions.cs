@@ -37,6 +37,26 @@ public static class OptionsServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        services.AddOptions<SecurityOptions>()
+            .BindConfiguration(SecurityOptions.Section)
+            .Configure<IConfiguration>((options, configuration) =>
+            {
+                options.ManagementKey = NonEmpty(configuration["MANAGER_API_KEY"]) ?? options.ManagementKey;
+                options.SecretsEncryptionKey = NonEmpty(configuration["SECRETS_ENCRYPTION_KEY"]) ?? options.SecretsEncryptionKey;
+                if (NonEmpty(configuration["MANAGER_ALLOWED_NETWORKS"]) is { } networks)
+                {
+                    options.ManagementNetworks = [.. networks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+                }
+            })
+            .ValidateDataAnnotations()
+            .Validate(options => options.ManagementNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)),
+                "MANAGER_ALLOWED_NETWORKS must be CIDR networks, e.g. 10.0.0.0/8,192.168.1.0/24")
+            .Validate(options => options.AllowedPuppetHosts.All(h => !string.IsNullOrWhiteSpace(h)),
+                "Security:AllowedPuppetHosts must not contain empty entries")
+            .Validate(options => options.SecretsEncryptionKey is null || Security.SecretProtector.IsValidKey(options.SecretsEncryptionKey),
+                "SECRETS_ENCRYPTION_KEY must be Base64 of exactly 32 bytes (e.g. openssl rand -base64 32)")
+            .ValidateOnStart();
+
         services.AddOptions<CallbackOptions>()
             .BindConfiguration(CallbackOptions.Section)
             .ValidateDataAnnotations()

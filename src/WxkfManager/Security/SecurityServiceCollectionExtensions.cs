@@ -1,0 +1,47 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+using WxkfManager.Apis;
+using WxkfManager.Options;
+
+namespace WxkfManager.Security;
+
+public static class SecurityServiceCollectionExtensions
+{
+    public const string ManagementRateLimit = "management";
+
+    public static IServiceCollection AddSecurity(this IServiceCollection services)
+    {
+        services.AddSingleton<SignatureFailureLimiter>();
+        services.AddSingleton<RecentCallbacks>();
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.AddPolicy(ManagementRateLimit, context =>
+            {
+                var perMinute = context.RequestServices.GetRequiredService<IOptionsMonitor<SecurityOptions>>().CurrentValue.ManagementRequestsPerMinute;
+                return RateLimitPartition.GetFixedWindowLimiter(
+                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+            });
+            limiter.OnRejected = async (context, cancellationToken) =>
+            {
+                context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.HttpContext.Response.Headers.RetryAfter = "60";
+                await context.HttpContext.Response.WriteAsJsonAsync(
+                    new ManagerResponse(StatusCodes.Status429TooManyRequests, "too many management requests from this address; retry in a minute"),
+                    cancellationToken);
+            };
+        });
+        return services;
+    }
+
+    /// <summary>Says loudly, at start-up, when the management API is open to anyone who can reach it.</summary>
+    public static WebApplication WarnIfManagementIsOpen(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value;
+        if (!options.HasManagementKey)
+        {
+            app.Logger.LogWarning("MANAGER_API_KEY is not set: anyone who can reach /puppetWxkfManager and /operator can register puppets and read their state. Set it in production.");
+        }
+        return app;
+    }
+}
