@@ -22,7 +22,10 @@ public static class LoggingExtensions
             .MinimumLevel.Override("Polly", LogEventLevel.Warning)
             .Enrich.FromLogContext()
             .WriteTo.Console()
-            .WriteTo.File(logFile, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true));
+            .WriteTo.File(logFile, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true),
+            // Each host keeps its own logger rather than the process-wide static one, so two hosts in one
+            // process (tests, or a host restarted in place) never write to each other's files.
+            preserveStaticLogger: true);
         return builder;
     }
 
