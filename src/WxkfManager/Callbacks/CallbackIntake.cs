@@ -69,10 +69,11 @@ public sealed class CallbackIntake(
 
     public async Task<IntakeResult> ReceiveDecryptedAsync(string corpId, string openKfId, string syncToken, string json, CancellationToken cancellationToken)
     {
-        // Unsigned input: only a corp we know may leave a dead letter, so strangers cannot fill the store.
-        if (directory.CredentialsFor(corpId).Count == 0 && (!await directory.TryRefreshOnMissAsync(cancellationToken) || directory.CredentialsFor(corpId).Count == 0))
+        // Unsigned input is stored only for a puppet registered in that corp, so strangers cannot fill the store.
+        if (await FindPuppetAsync(corpId, openKfId, cancellationToken) is null)
         {
-            return IntakeResult.Of(IntakeStatus.UnknownCorp, $"no puppet is registered for corp {corpId}");
+            logger.LogWarning("Decrypted callback for {KfId}, which is not registered in {CorpId}; refused", openKfId, corpId);
+            return IntakeResult.Of(IntakeStatus.UnknownCorp, $"no puppet {openKfId} is registered in corp {corpId}");
         }
         return await RouteAsync(CallbackKind.Decrypted, corpId, openKfId, syncToken, json, query: null, cancellationToken);
     }
