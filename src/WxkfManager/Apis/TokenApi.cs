@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using WxkfManager.Registry;
+using WxkfManager.Security;
+using WxkfManager.Tokens;
 using WxkfManager.WeCom;
 
 namespace WxkfManager.Apis;
@@ -19,7 +22,9 @@ public static class TokenApi
     public static async Task<IResult> GetToken(
         [FromQuery(Name = "corpid")] string? corpId,
         [FromQuery(Name = "corpsecret")] string? corpSecret,
-        WeComClient weCom,
+        [FromQuery(Name = "refresh")] bool? refresh,
+        AccessTokenService tokens,
+        PuppetDirectory directory,
         ILogger<WeComClient> logger,
         CancellationToken cancellationToken)
     {
@@ -32,51 +37,52 @@ public static class TokenApi
         {
             return TypedResults.BadRequest(new TokenErrorResponse(41004, "corpsecret is required"));
         }
+        var registered = directory.CorpSecretsFor(corpId);
+        if (registered.Count > 0 && !registered.Any(secret => ManagementAccess.KeysEqual(corpSecret, secret)))
+        {
+            logger.LogWarning("getToken for {CorpId} with a corpsecret none of its registered puppets gave", corpId);
+            return TypedResults.Json(new TokenErrorResponse(40001, "corpsecret does not match the one the corp's registered puppets gave"),
+                statusCode: StatusCodes.Status403Forbidden);
+        }
         try
         {
-            using var upstream = await weCom.GetTokenAsync(corpId, corpSecret, cancellationToken);
-            var body = await upstream.Content.ReadAsStringAsync(cancellationToken);
-            if (!upstream.IsSuccessStatusCode)
-            {
-                logger.LogWarning("Token service answered HTTP {StatusCode} for {CorpId}", (int)upstream.StatusCode, corpId);
-                return TypedResults.Json(new TokenErrorResponse(504, $"token service answered HTTP {(int)upstream.StatusCode}"), statusCode: StatusCodes.Status502BadGateway);
-            }
-            return TypedResults.Text(body, "application/json", System.Text.Encoding.UTF8);
+            var answer = await tokens.GetAsync(corpId, corpSecret, refresh == true, cancellationToken);
+            return TypedResults.Text(answer.Json, "application/json", System.Text.Encoding.UTF8, answer.StatusCode);
         }
-        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (exception is HttpRequestException or Polly.Timeout.TimeoutRejectedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("Token service unreachable for {CorpId}: {Reason}", corpId, exception.GetType().Name);
             return TypedResults.Json(new TokenErrorResponse(504, "token service unreachable"), statusCode: StatusCodes.Status502BadGateway);
         }
     }
 
-    public static async Task<IResult> Proxy(string? path, HttpContext context, WeComClient weCom, ILogger<WeComClient> logger)
+    public static async Task<IResult> Proxy(string? path, HttpContext context, WeComClient weCom, AccessTokenService tokens, ILogger<WeComClient> logger)
     {
         if (ProxyPath.Check(path) is { } problem)
         {
             return TypedResults.BadRequest(new TokenErrorResponse(400, problem));
         }
         var request = context.Request;
-        HttpContent? content = null;
-        if (HttpMethods.IsPost(request.Method))
-        {
-            content = new StreamContent(request.Body);
-            if (request.ContentType is { } contentType)
-            {
-                content.Headers.TryAddWithoutValidation("Content-Type", contentType);
-            }
-            if (request.ContentLength is { } length)
-            {
-                content.Headers.ContentLength = length;
-            }
-        }
+        var method = new HttpMethod(request.Method);
+        // Small bodies are kept so the call can be made again with a fresh token; uploads stream through once.
+        var body = HttpMethods.IsPost(request.Method) ? await ProxyBody.ReadAsync(request, context.RequestAborted) : null;
+        var query = request.QueryString.Value ?? "";
         try
         {
-            var upstream = await weCom.ProxyAsync(new HttpMethod(request.Method), path!, request.QueryString.Value ?? "", content, context.RequestAborted);
+            var upstream = await weCom.ProxyAsync(method, path!, query, body?.ToContent(), context.RequestAborted);
+            if (await TokenRejection.ReadAsync(upstream, context.RequestAborted) is { } rejected
+                && request.Query["access_token"].ToString() is { Length: > 0 } stale
+                && (body is null || body.Replayable)
+                && await tokens.RefreshIssuedAsync(stale, context.RequestAborted) is { } fresh)
+            {
+                logger.LogInformation("WeCom answered {ErrCode} for a token we issued; refreshed it and called {ApiPath} again", rejected, path);
+                upstream.Dispose();
+                upstream = await weCom.ProxyAsync(method, path!, TokenRejection.ReplaceToken(query, stale, fresh), body?.ToContent(), context.RequestAborted);
+            }
             context.Response.RegisterForDispose(upstream);
             return new UpstreamResult(upstream);
         }
-        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception exception) when (exception is HttpRequestException or Polly.Timeout.TimeoutRejectedException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             logger.LogWarning("WeCom API unreachable for {ApiPath}: {Reason}", path, exception.GetType().Name);
             return TypedResults.Json(new TokenErrorResponse(504, "WeCom API unreachable"), statusCode: StatusCodes.Status502BadGateway);

@@ -4,6 +4,7 @@ using WxkfManager.Delivery;
 using WxkfManager.Options;
 using WxkfManager.Registry;
 using WxkfManager.Security;
+using WxkfManager.Tokens;
 using WxkfManager.WeCom;
 
 namespace WxkfManager.Extensions;
@@ -30,8 +31,8 @@ public static class ApplicationServiceExtensions
         services.AddPuppetDelivery();
         services.AddOptions<HostOptions>().Configure<IOptions<DeliveryOptions>>((host, delivery) =>
             host.ShutdownTimeout = delivery.Value.ShutdownGrace + TimeSpan.FromSeconds(5));
-        services.AddHttpClient<WeComClient>((sp, client) =>
-            client.Timeout = sp.GetRequiredService<IOptions<WeComOptions>>().Value.Timeout);
+        services.AddWeComClient();
+        services.AddSingleton<AccessTokenService>();
 
         services.AddOpenApiDocumentation();
         return builder;
@@ -52,6 +53,9 @@ public static class ApplicationServiceExtensions
         services.AddSingleton<IDeliveryStore>(sp => UsesMongo(sp)
             ? ActivatorUtilities.CreateInstance<MongoDeliveryStore>(sp)
             : new SqliteDeliveryStore(sp.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<ITokenStore>(sp => UsesMongo(sp)
+            ? ActivatorUtilities.CreateInstance<MongoTokenStore>(sp)
+            : new SqliteTokenStore(sp.GetRequiredService<SqliteDatabase>()));
     }
 
     private static bool UsesMongo(IServiceProvider services) => services.GetRequiredService<IOptions<StorageOptions>>().Value.UsesMongo;

@@ -16,4 +16,16 @@ public sealed class WeComOptions
 
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A cached token is refreshed this long before it expires (at most a quarter of its lifetime).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan TokenRefreshMargin { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A forced refresh within this long of the last fetch returns the token just fetched.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan ForcedRefreshMinInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long to wait for another replica that is fetching the same corp's token before fetching it here.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan TokenLeaseWait { get; set; } = TimeSpan.FromSeconds(10);
 }

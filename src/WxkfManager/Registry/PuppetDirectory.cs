@@ -30,6 +30,10 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     public IReadOnlyList<WeComCrypto> CredentialsFor(string corpId) =>
         _snapshot.CredentialsByCorp.TryGetValue(corpId, out var credentials) ? credentials : [];
 
+    /// <summary>The corp secrets the corp's registered puppets gave, to check a getToken caller against.</summary>
+    public IReadOnlyList<string> CorpSecretsFor(string corpId) =>
+        _snapshot.ByKfId.Values.Where(e => e.Registration.CorpId == corpId).Select(e => e.Registration.CorpSecret).Distinct().ToList();
+
     public async Task ApplyAsync(PuppetRegistration registration, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);

@@ -8,6 +8,7 @@ namespace WxkfManager.Registry;
 public sealed class StorageInitializer(
     IPuppetRegistry registry,
     IDeliveryStore deliveries,
+    Tokens.ITokenStore tokens,
     PuppetDirectory directory,
     IOptions<StorageOptions> options,
     ILogger<StorageInitializer> logger) : IHostedService
@@ -16,6 +17,7 @@ public sealed class StorageInitializer(
     {
         await registry.InitializeAsync(cancellationToken);
         await deliveries.InitializeAsync(cancellationToken);
+        await tokens.InitializeAsync(cancellationToken);
         await directory.RefreshAsync(cancellationToken);
         logger.LogInformation("Store {Store} ready: {PuppetCount} puppets registered, registry reloaded every {RefreshInterval}",
             options.Value.UsesMongo ? "mongodb" : "sqlite", directory.Count, options.Value.RegistryRefreshInterval);

@@ -19,7 +19,7 @@ public sealed class TokenApiTests(ManagerApp app) : IClassFixture<ManagerApp>
 
         Assert.Equal(0, token.GetProperty("errcode").GetInt32());
         Assert.Equal("ok", token.GetProperty("errmsg").GetString());
-        Assert.Equal("token-for-ww1", token.GetProperty("access_token").GetString());
+        Assert.StartsWith("token-ww1-", token.GetProperty("access_token").GetString());
         Assert.Equal(7200, token.GetProperty("expires_in").GetInt32());
     }
 
@@ -29,7 +29,7 @@ public sealed class TokenApiTests(ManagerApp app) : IClassFixture<ManagerApp>
         var token = await Client.GetFromJsonAsync<JsonElement>("/puppetWxkfManager/getToken?corpid=ww1&corpsecret=wrong", Ct);
 
         Assert.Equal(40001, token.GetProperty("errcode").GetInt32());
-        Assert.Equal("invalid credential", token.GetProperty("errmsg").GetString());
+        Assert.Equal("invalid credential, hint: [1700000000_1]", token.GetProperty("errmsg").GetString());
     }
 
     [Theory]

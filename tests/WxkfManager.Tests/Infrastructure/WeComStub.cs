@@ -11,8 +11,18 @@ public sealed class WeComStub : IAsyncDisposable
 
     private StubServer _server = null!;
     private int _tokenCalls;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _revoked = new();
 
     public int TokenCalls => _tokenCalls;
+
+    /// <summary>Lifetime of the tokens gettoken issues, in seconds.</summary>
+    public int ExpiresIn { get; set; } = 7200;
+
+    /// <summary>How long gettoken takes, so concurrent callers overlap.</summary>
+    public TimeSpan TokenDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>From now on WeCom answers 42001 (expired) for this token.</summary>
+    public void Revoke(string accessToken) => _revoked[accessToken] = 0;
 
     public string TokenUrl => _server.Url("cgi-bin/gettoken");
 
@@ -23,13 +33,23 @@ public sealed class WeComStub : IAsyncDisposable
         var stub = new WeComStub();
         stub._server = await StubServer.StartAsync(app =>
         {
-            app.MapGet("/cgi-bin/gettoken", (HttpRequest request) =>
+            app.MapGet("/cgi-bin/gettoken", async (HttpRequest request) =>
             {
-                Interlocked.Increment(ref stub._tokenCalls);
+                var call = Interlocked.Increment(ref stub._tokenCalls);
+                await Task.Delay(stub.TokenDelay);
                 var corpId = request.Query["corpid"].ToString();
-                return request.Query["corpsecret"] == "right-secret"
-                    ? Results.Json(new { errcode = 0, errmsg = "ok", access_token = "token-for-" + corpId, expires_in = 7200 })
-                    : Results.Json(new { errcode = 40001, errmsg = "invalid credential" });
+                return request.Query["corpsecret"].ToString().StartsWith("right-secret", StringComparison.Ordinal)
+                    ? Results.Json(new { errcode = 0, errmsg = "ok", access_token = $"token-{corpId}-{call}", expires_in = stub.ExpiresIn })
+                    : Results.Text("{\"errcode\":40001,\"errmsg\":\"invalid credential, hint: [1700000000_1]\"}", "application/json");
+            });
+            app.MapMethods("/cgi-bin/kf/send_msg", ["GET", "POST"], async (HttpRequest request) =>
+            {
+                using var reader = new StreamReader(request.Body);
+                var body = await reader.ReadToEndAsync();
+                var token = request.Query["access_token"].ToString();
+                return stub._revoked.ContainsKey(token)
+                    ? Results.Json(new { errcode = 42001, errmsg = "access_token expired" })
+                    : Results.Json(new { errcode = 0, errmsg = "ok", used = token, body });
             });
             app.MapGet("/cgi-bin/media/get", () => Results.File(MediaBytes, "image/jpeg", "photo.jpg"));
             app.MapGet("/cgi-bin/status/{code:int}", (int code) => Results.Json(new { errcode = code, errmsg = "as asked" }, statusCode: code));
