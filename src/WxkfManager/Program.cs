@@ -1,5 +1,6 @@
 using WxkfManager.Apis;
 using WxkfManager.Extensions;
+using WxkfManager.Metrics;
 using WxkfManager.Security;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -17,6 +18,7 @@ app.MapHealthApi();
 app.MapCallbackApi();
 app.MapManagerApi();
 app.MapOperatorApi();
+app.MapManagerMetrics();
 
 app.Run();
 

@@ -44,6 +44,7 @@ public static class CallbackApi
         string corpId, [AsParameters] SignedQueryParameters query, [FromQuery(Name = "echostr")] string? echostr,
         HttpContext context, CallbackIntake intake, SignatureFailureLimiter limiter, CancellationToken cancellationToken)
     {
+        Metrics.ManagerMetrics.CallbacksReceived.WithLabels("verify").Inc();
         var client = context.Connection.RemoteIpAddress;
         if (limiter.IsBlocked(client))
         {
@@ -52,7 +53,7 @@ public static class CallbackApi
         var signed = query.ToSignedQuery(out var problem);
         if (signed is null || string.IsNullOrEmpty(echostr))
         {
-            return Refuse(StatusCodes.Status400BadRequest, problem ?? "query parameter(s) required: echostr");
+            return Refuse(StatusCodes.Status400BadRequest, problem ?? "query parameter(s) required: echostr", "bad_query");
         }
         // Base64 has no spaces: a space is a '+' that was not percent-encoded on the way in.
         var result = await intake.VerifyUrlAsync(corpId, signed, echostr.Replace(' ', '+'), cancellationToken);
@@ -62,8 +63,10 @@ public static class CallbackApi
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Receive(
         string corpId, [AsParameters] SignedQueryParameters query, HttpRequest request,
-        CallbackIntake intake, SignatureFailureLimiter limiter, IOptions<CallbackOptions> options, CancellationToken cancellationToken)
+        CallbackIntake intake, SignatureFailureLimiter limiter, IOptions<CallbackOptions> options, Serilog.IDiagnosticContext diagnostics,
+        CancellationToken cancellationToken)
     {
+        Metrics.ManagerMetrics.CallbacksReceived.WithLabels("encrypted").Inc();
         var client = request.HttpContext.Connection.RemoteIpAddress;
         if (limiter.IsBlocked(client))
         {
@@ -72,14 +75,18 @@ public static class CallbackApi
         var signed = query.ToSignedQuery(out var problem);
         if (signed is null)
         {
-            return Refuse(StatusCodes.Status400BadRequest, problem!);
+            return Refuse(StatusCodes.Status400BadRequest, problem!, "bad_query");
         }
         var (body, error, tooLarge) = await RequestBody.ReadTextAsync(request, options.Value.MaxBodyBytes, cancellationToken);
         if (body is null)
         {
-            return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!);
+            return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!, tooLarge ? "too_large" : "bad_body");
         }
         var result = await intake.ReceiveEncryptedAsync(corpId, signed, body, cancellationToken);
+        if (result.Status == IntakeStatus.Queued)
+        {
+            diagnostics.Set("CorrelationId", result.Detail);
+        }
         RecordFailure(result, limiter, client);
         return IsAccepted(result.Status)
             ? TypedResults.Text(Success, "text/plain")
@@ -89,16 +96,18 @@ public static class CallbackApi
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> ReceiveDecrypted(
         string corpId, HttpRequest request, CallbackIntake intake, CancellationToken cancellationToken)
     {
+        Metrics.ManagerMetrics.CallbacksReceived.WithLabels("decrypted").Inc();
         var (body, raw, error, tooLarge) = await RequestBody.ReadJsonAsync<DecryptedCallback>(request, cancellationToken);
         if (body is null)
         {
-            return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!);
+            return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!, tooLarge ? "too_large" : "bad_body");
         }
         if (string.IsNullOrEmpty(body.Token) || string.IsNullOrEmpty(body.OpenKfId))
         {
-            return Refuse(StatusCodes.Status400BadRequest, "body must have non-empty token and openKfId");
+            return Refuse(StatusCodes.Status400BadRequest, "body must have non-empty token and openKfId", "bad_body");
         }
         var result = await intake.ReceiveDecryptedAsync(corpId, body.OpenKfId, body.Token, raw!, cancellationToken);
+        Count(result);
         return IsAccepted(result.Status)
             ? TypedResults.Text(Roger, "text/plain")
             : ToProblem(result);
@@ -118,14 +127,45 @@ public static class CallbackApi
 
     private static void RecordFailure(IntakeResult result, SignatureFailureLimiter limiter, System.Net.IPAddress? client)
     {
+        Count(result);
         if (result.Status == IntakeStatus.SignatureMismatch)
         {
             limiter.RecordFailure(client);
         }
     }
 
+    private static void Count(IntakeResult result)
+    {
+        var label = result.Status switch
+        {
+            IntakeStatus.Queued => "queued",
+            IntakeStatus.Verified => "verified",
+            IntakeStatus.Ignored => "ignored",
+            IntakeStatus.Duplicate => "duplicate",
+            IntakeStatus.DeadLettered => "dead_lettered",
+            _ => null,
+        };
+        if (label is not null)
+        {
+            Metrics.ManagerMetrics.CallbacksAccepted.WithLabels(label).Inc();
+        }
+        else
+        {
+            Metrics.ManagerMetrics.CallbacksRefused.WithLabels(ToSnakeCase(result.Status.ToString())).Inc();
+        }
+    }
+
+    private static string ToSnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
     private static ProblemHttpResult TooManyFailures() =>
-        Refuse(StatusCodes.Status429TooManyRequests, "too many callbacks with a bad signature from this address; retry in a minute");
+        Refuse(StatusCodes.Status429TooManyRequests, "too many callbacks with a bad signature from this address; retry in a minute", "rate_limited");
+
+    private static ProblemHttpResult Refuse(int status, string detail, string reason)
+    {
+        Metrics.ManagerMetrics.CallbacksRefused.WithLabels(reason).Inc();
+        return Refuse(status, detail);
+    }
 
     private static ProblemHttpResult Refuse(int status, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status);

@@ -89,6 +89,8 @@ public sealed class CallbackIntake(
         var deadReason = puppet is null ? "puppet is not registered" : !puppet.Online ? "puppet is deregistered" : null;
         var now = time.GetUtcNow().UtcDateTime;
         var id = Guid.CreateVersion7().ToString("N");
+        // The delivery id is the callback's correlation id, from this log line to the puppet's header.
+        using var correlation = logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = id });
         var record = new DeliveryRecord(
             Id: id,
             Kind: kind,

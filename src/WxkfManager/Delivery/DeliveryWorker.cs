@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using WxkfManager.Metrics;
 using WxkfManager.Options;
 using WxkfManager.Registry;
 
@@ -106,13 +107,14 @@ public sealed class DeliveryWorker(
 
     private async Task DeliverAsync(DeliveryRecord record)
     {
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["DeliveryId"] = record.Id, ["KfId"] = record.KfId });
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = record.Id, ["KfId"] = record.KfId });
         var puppet = await FindPuppetAsync(record);
         var now = time.GetUtcNow().UtcDateTime;
         if (puppet is null || !puppet.Online)
         {
             var reason = puppet is null ? "puppet is not registered" : "puppet is deregistered";
             await store.DeadLetterAsync(record.Id, _owner, record.Attempts, reason, now, CancellationToken.None);
+            ManagerMetrics.Deliveries.WithLabels("dead_lettered").Inc();
             logger.LogWarning("Dead-lettered {Kind} callback for {KfId}: {Reason}", record.Kind, record.KfId, reason);
             return;
         }
@@ -141,6 +143,8 @@ public sealed class DeliveryWorker(
         {
             await store.MarkDeliveredAsync(record.Id, _owner, attempts, now, CancellationToken.None);
             tracker.Succeeded(record.KfId, now);
+            ManagerMetrics.Deliveries.WithLabels("delivered").Inc();
+            ManagerMetrics.DeliveryLatency.Observe((now - record.ReceivedAt).TotalSeconds);
             logger.LogInformation("Delivered {Kind} callback for {KfId} to {Endpoint} in {ElapsedMs:F0} ms (HTTP {StatusCode}, attempt {Attempt}, {AgeMs:F0} ms after receipt)",
                 record.Kind, record.KfId, puppet.Endpoint, elapsedMs, result.StatusCode, attempts, (now - record.ReceivedAt).TotalMilliseconds);
             return;
@@ -165,10 +169,12 @@ public sealed class DeliveryWorker(
         {
             var reason = $"gave up after {attempts} attempts over {(now - record.ReceivedAt).TotalSeconds:F0} s: {error}";
             await store.DeadLetterAsync(record.Id, _owner, attempts, reason, now, CancellationToken.None);
+            ManagerMetrics.Deliveries.WithLabels("dead_lettered").Inc();
             logger.LogError("Dead-lettered {Kind} callback for {KfId} at {Endpoint}: {Reason}", record.Kind, record.KfId, puppet.Endpoint, reason);
             return;
         }
         await store.RescheduleAsync(record.Id, _owner, attempts, next, error, CancellationToken.None);
+        ManagerMetrics.Deliveries.WithLabels(result.CircuitOpen ? "circuit_open" : "retry").Inc();
         logger.LogWarning("Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}); attempt {Attempt} in {RetryDelayMs:F0} ms",
             record.Kind, record.KfId, puppet.Endpoint, result.Error, attempts + 1, delay.TotalMilliseconds);
     }

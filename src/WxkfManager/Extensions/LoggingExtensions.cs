@@ -1,11 +1,12 @@
 using Serilog;
 using Serilog.Events;
+using Serilog.Formatting.Compact;
 
 namespace WxkfManager.Extensions;
 
 public static class LoggingExtensions
 {
-    /// <summary>Serilog to the console and to daily files under LOG_PATH (default ./logs), as the original did.</summary>
+    /// <summary>Serilog to the console and to daily files under LOG_PATH (default ./logs), as the original did; LOG_FORMAT=json for structured JSON.</summary>
     public static WebApplicationBuilder AddSerilogLogging(this WebApplicationBuilder builder)
     {
         var logPath = builder.Configuration["LOG_PATH"];
@@ -14,6 +15,7 @@ public static class LoggingExtensions
             logPath = "./logs";
         }
         var logFile = Path.Combine(logPath, "wxkf-manager-.log");
+        var json = string.Equals(builder.Configuration["LOG_FORMAT"], "json", StringComparison.OrdinalIgnoreCase);
         builder.Services.AddSerilog((services, logger) => logger
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
@@ -22,12 +24,25 @@ public static class LoggingExtensions
             .MinimumLevel.Override("Polly", LogEventLevel.Warning)
             .Destructure.With<Security.SecretMaskingPolicy>()
             .Enrich.FromLogContext()
-            .WriteTo.Console()
-            .WriteTo.File(logFile, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true),
+            .WriteTo.Logger(sinks => WriteToConsoleAndFiles(sinks, logFile, json)),
             // Each host keeps its own logger rather than the process-wide static one, so two hosts in one
             // process (tests, or a host restarted in place) never write to each other's files.
             preserveStaticLogger: true);
         return builder;
+    }
+
+    private static void WriteToConsoleAndFiles(LoggerConfiguration sinks, string logFile, bool json)
+    {
+        if (json)
+        {
+            sinks.WriteTo.Console(new CompactJsonFormatter())
+                .WriteTo.File(new CompactJsonFormatter(), logFile, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true);
+        }
+        else
+        {
+            sinks.WriteTo.Console()
+                .WriteTo.File(logFile, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true);
+        }
     }
 
     /// <summary>One line per request, with the query left out: it carries signatures and, for getToken, the corp secret.</summary>
@@ -35,6 +50,8 @@ public static class LoggingExtensions
     {
         app.UseSerilogRequestLogging(options =>
         {
+            // This host's own logger: the static one is left alone (see AddSerilogLogging).
+            options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
             options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
             options.GetLevel = (context, _, exception) =>
                 exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error

@@ -21,6 +21,8 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
 
     public int Count => _snapshot.ByKfId.Count;
 
+    public int OnlineCount => _snapshot.ByKfId.Values.Count(e => e.Registration.Online);
+
     public PuppetEntry? Find(string kfId) => _snapshot.ByKfId.GetValueOrDefault(kfId);
 
     /// <summary>

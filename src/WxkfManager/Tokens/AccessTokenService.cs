@@ -52,6 +52,7 @@ public sealed class AccessTokenService(
         if (_memory.TryGetValue(key, out var cached) && Usable(cached, now, forceRefresh, now, rejected))
         {
             Interlocked.Increment(ref _hits);
+            Metrics.ManagerMetrics.TokenCache.WithLabels("hit").Inc();
             return Task.FromResult(FromCache(cached, now));
         }
         var load = _inFlight.GetOrAdd(key, _ => new Lazy<Task<TokenAnswer>>(() => LoadAsync(key, corpId, corpSecret, forceRefresh, rejected)));
@@ -89,6 +90,7 @@ public sealed class AccessTokenService(
                 if (await ReadStoreAsync(key) is { } stored && Usable(stored, now, forceRefresh, requested, rejected))
                 {
                     Interlocked.Increment(ref _hits);
+            Metrics.ManagerMetrics.TokenCache.WithLabels("hit").Inc();
                     Remember(stored, corpSecret);
                     return FromCache(stored, now);
                 }
@@ -113,6 +115,7 @@ public sealed class AccessTokenService(
     private async Task<TokenAnswer> FetchAsync(string key, string corpId, string corpSecret)
     {
         Interlocked.Increment(ref _misses);
+        Metrics.ManagerMetrics.TokenCache.WithLabels("miss").Inc();
         var saved = false;
         try
         {

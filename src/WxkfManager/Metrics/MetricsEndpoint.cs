@@ -1,0 +1,39 @@
+using Prometheus;
+using WxkfManager.Delivery;
+using WxkfManager.Registry;
+using WxkfManager.Security;
+
+namespace WxkfManager.Metrics;
+
+public static class MetricsEndpoint
+{
+    /// <summary>
+    /// /metrics in Prometheus text format, behind the management key like the operator endpoints
+    /// (Prometheus sends it with <c>authorization: { credentials: KEY }</c>).
+    /// </summary>
+    public static IEndpointRouteBuilder MapManagerMetrics(this IEndpointRouteBuilder app)
+    {
+        Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(async cancellationToken =>
+        {
+            var services = app.ServiceProvider;
+            try
+            {
+                var directory = services.GetRequiredService<PuppetDirectory>();
+                ManagerMetrics.Puppets.WithLabels("registered").Set(directory.Count);
+                ManagerMetrics.Puppets.WithLabels("online").Set(directory.OnlineCount);
+                var stats = await services.GetRequiredService<IDeliveryStore>().GetStatsAsync(DateTime.UtcNow, cancellationToken);
+                ManagerMetrics.QueueDepth.WithLabels("pending").Set(stats.Pending);
+                ManagerMetrics.QueueDepth.WithLabels("in_flight").Set(stats.Leased);
+                ManagerMetrics.DeadLetters.Set(stats.Dead);
+            }
+            catch (Exception exception) when (Apis.StoreFailure.IsStoreFailure(exception) || exception is ObjectDisposedException)
+            {
+                // The store's health is /ready's business; the other metrics still get scraped.
+            }
+        });
+        app.MapMetrics("/metrics")
+            .RequireManagementAccess((status, message) => TypedResults.Problem(detail: message, statusCode: status))
+            .WithTags("Operator");
+        return app;
+    }
+}
