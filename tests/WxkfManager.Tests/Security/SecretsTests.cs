@@ -91,7 +91,7 @@ public sealed class SecretLeakTests
             await Drive(new HttpRequestMessage(HttpMethod.Get, $"/puppetWxkfManager/getToken?corpid={corp.CorpId}&corpsecret={corp.CorpSecret}"));
             await Drive(new HttpRequestMessage(HttpMethod.Get, $"/puppetWxkfManager/getToken?corpid={corp.CorpId}"));
             await Drive(new HttpRequestMessage(HttpMethod.Get, "/puppetWxkfManager/wxkfRequestProxy/kf/account/list?access_token=abc"));
-            await Drive(new HttpRequestMessage(HttpMethod.Get, $"/puppetWxkfManager/wxkfRequestProxy/..%2F{corp.Token}"));
+            await Drive(new HttpRequestMessage(HttpMethod.Get, "/puppetWxkfManager/wxkfRequestProxy/..%2Fetc%2Fpasswd"));
             var callback = corp.Callback(puppet.KfId);
             await Drive(new HttpRequestMessage(HttpMethod.Post, callback.Path) { Content = callback.Content() });
             await Drive(new HttpRequestMessage(HttpMethod.Post, callback.Path.Replace(callback.Signature, corp.Token.PadRight(40, '0')[..40])) { Content = callback.Content() });
