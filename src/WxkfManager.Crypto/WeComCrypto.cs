@@ -11,6 +11,10 @@ namespace WxkfManager.Crypto;
 /// </summary>
 public sealed class WeComCrypto(string token, EncodingAesKey key)
 {
+    // Aes objects are not thread-safe, but setting up a key costs more than the decryption itself: keep a few.
+    private readonly System.Collections.Concurrent.ConcurrentBag<Aes> _aesPool = [];
+    private readonly System.Collections.Concurrent.ConcurrentBag<ICryptoTransform> _decryptorPool = [];
+
     private const int BlockSize = 32;
     private const int RandomSize = 16;
     private const int LengthSize = 4;
@@ -82,8 +86,15 @@ public sealed class WeComCrypto(string token, EncodingAesKey key)
         offset += Encoding.UTF8.GetBytes(receiveId, plain.AsSpan(offset));
         plain.AsSpan(offset).Fill((byte)pad);
 
-        using var aes = CreateAes();
-        return Convert.ToBase64String(aes.EncryptCbc(plain, key.Iv, PaddingMode.None));
+        var aes = RentAes();
+        try
+        {
+            return Convert.ToBase64String(aes.EncryptCbc(plain, key.Iv, PaddingMode.None));
+        }
+        finally
+        {
+            ReturnAes(aes);
+        }
     }
 
     internal OpenResult Decrypt(string encrypt, string expectedReceiveId)
@@ -91,6 +102,7 @@ public sealed class WeComCrypto(string token, EncodingAesKey key)
         var maxCipherLength = encrypt.Length / 4 * 3 + 3;
         var cipher = ArrayPool<byte>.Shared.Rent(maxCipherLength);
         var plain = ArrayPool<byte>.Shared.Rent(maxCipherLength);
+        var usedPlain = 0;
         try
         {
             if (!Convert.TryFromBase64String(encrypt, cipher, out var cipherLength))
@@ -102,13 +114,22 @@ public sealed class WeComCrypto(string token, EncodingAesKey key)
                 return OpenResult.Fail(OpenStatus.InvalidCipherLength);
             }
 
-            using var aes = CreateAes();
-            var plainLength = aes.DecryptCbc(cipher.AsSpan(0, cipherLength), key.Iv, plain, PaddingMode.None);
+            var decryptor = RentDecryptor();
+            int plainLength;
+            try
+            {
+                plainLength = decryptor.TransformBlock(cipher, 0, cipherLength, plain, 0);
+            }
+            finally
+            {
+                ReturnDecryptor(decryptor);
+            }
+            usedPlain = plainLength;
             return ReadPlaintext(plain.AsSpan(0, plainLength), expectedReceiveId);
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(plain);
+            CryptographicOperations.ZeroMemory(plain.AsSpan(0, usedPlain));
             ArrayPool<byte>.Shared.Return(cipher);
             ArrayPool<byte>.Shared.Return(plain);
         }
@@ -134,34 +155,109 @@ public sealed class WeComCrypto(string token, EncodingAesKey key)
             return OpenResult.Fail(OpenStatus.InvalidMessageLength);
         }
 
-        string message;
-        string receiveId;
+        // The receive id is compared as bytes: equal bytes are the expected id's valid UTF-8, no string needed.
+        var receiveId = body[messageLength..];
+        var expectedLength = Encoding.UTF8.GetByteCount(expectedReceiveId);
+        if (receiveId.Length != expectedLength)
+        {
+            return OpenResult.Fail(OpenStatus.ReceiveIdMismatch);
+        }
+        Span<byte> expected = expectedLength <= 256 ? stackalloc byte[expectedLength] : new byte[expectedLength];
+        Encoding.UTF8.GetBytes(expectedReceiveId, expected);
+        if (!receiveId.SequenceEqual(expected))
+        {
+            return OpenResult.Fail(OpenStatus.ReceiveIdMismatch);
+        }
+
         try
         {
-            message = StrictUtf8.GetString(body[..messageLength]);
-            receiveId = StrictUtf8.GetString(body[messageLength..]);
+            return new OpenResult(OpenStatus.Ok, StrictUtf8.GetString(body[..messageLength]));
         }
         catch (DecoderFallbackException)
         {
             return OpenResult.Fail(OpenStatus.InvalidUtf8);
         }
-
-        return string.Equals(receiveId, expectedReceiveId, StringComparison.Ordinal)
-            ? new OpenResult(OpenStatus.Ok, message)
-            : OpenResult.Fail(OpenStatus.ReceiveIdMismatch);
     }
 
     private void HashSignature(string timestamp, string nonce, string encrypt, Span<byte> destination)
     {
-        string[] parts = [Token, timestamp ?? "", nonce ?? "", encrypt ?? ""];
-        Array.Sort(parts, StringComparer.Ordinal);
-        SHA1.HashData(Encoding.UTF8.GetBytes(string.Concat(parts)), destination);
+        Span<int> order = [0, 1, 2, 3];
+        ReadOnlySpan<string> parts = [Token, timestamp ?? "", nonce ?? "", encrypt ?? ""];
+        // Insertion sort of four: ordinal, as WXBizMsgCrypt sorts them.
+        for (var i = 1; i < order.Length; i++)
+        {
+            for (var j = i; j > 0 && string.CompareOrdinal(parts[order[j - 1]], parts[order[j]]) > 0; j--)
+            {
+                (order[j - 1], order[j]) = (order[j], order[j - 1]);
+            }
+        }
+        var length = 0;
+        foreach (var part in parts)
+        {
+            length += Encoding.UTF8.GetMaxByteCount(part.Length);
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var written = 0;
+            foreach (var index in order)
+            {
+                written += Encoding.UTF8.GetBytes(parts[index], buffer.AsSpan(written));
+            }
+            SHA1.HashData(buffer.AsSpan(0, written), destination);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    private Aes CreateAes()
+    private Aes RentAes()
     {
-        var aes = Aes.Create();
+        if (_aesPool.TryTake(out var aes))
+        {
+            return aes;
+        }
+        aes = Aes.Create();
         aes.Key = key.Key.ToArray();
         return aes;
+    }
+
+    // A CBC decryptor with its key schedule already set up; TransformFinalBlock resets it to the IV for the next message.
+    private ICryptoTransform RentDecryptor()
+    {
+        if (_decryptorPool.TryTake(out var decryptor))
+        {
+            return decryptor;
+        }
+        using var aes = Aes.Create();
+        aes.Mode = CipherMode.CBC;
+        aes.Padding = PaddingMode.None;
+        return aes.CreateDecryptor(key.Key.ToArray(), key.Iv.ToArray());
+    }
+
+    private void ReturnDecryptor(ICryptoTransform decryptor)
+    {
+        decryptor.TransformFinalBlock([], 0, 0);
+        if (_decryptorPool.Count < Environment.ProcessorCount * 2)
+        {
+            _decryptorPool.Add(decryptor);
+        }
+        else
+        {
+            decryptor.Dispose();
+        }
+    }
+
+    private void ReturnAes(Aes aes)
+    {
+        if (_aesPool.Count < Environment.ProcessorCount * 2)
+        {
+            _aesPool.Add(aes);
+        }
+        else
+        {
+            aes.Dispose();
+        }
     }
 }

@@ -72,3 +72,26 @@ public sealed class RoundTripProperties
         }).Check(Runs);
     }
 }
+
+public sealed class ReuseTests
+{
+    [Fact]
+    public async Task OneInstance_OpensManyMessages_InSequenceAndInParallel()
+    {
+        var crypto = new WeComCrypto("token", EncodingAesKey.Parse(EncodingAesKey.Generate()));
+        var sealedMessages = Enumerable.Range(0, 400)
+            .Select(i => (Message: $"<xml><N>{i}</N>{new string('x', i % 97)}</xml>", Sealed: crypto.Seal($"<xml><N>{i}</N>{new string('x', i % 97)}</xml>", "corp", "1", i.ToString())))
+            .ToList();
+        var tampered = sealedMessages[0].Sealed.Encrypt[..^8] + "AAAAAAA=";
+
+        foreach (var (message, sealedMessage) in sealedMessages)
+        {
+            Assert.Equal(message, crypto.Open(sealedMessage.Signature, "1", sealedMessage.Nonce, sealedMessage.Encrypt, "corp").Message);
+            // A failure in between must not disturb the next decryption.
+            Assert.False(crypto.Open(crypto.ComputeSignature("1", "x", tampered), "1", "x", tampered, "corp").IsOk);
+        }
+        var results = await Task.WhenAll(sealedMessages.Select(m => Task.Run(() =>
+            crypto.Open(m.Sealed.Signature, "1", m.Sealed.Nonce, m.Sealed.Encrypt, "corp").Message == m.Message, TestContext.Current.CancellationToken)));
+        Assert.All(results, Assert.True);
+    }
+}
