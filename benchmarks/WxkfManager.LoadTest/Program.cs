@@ -33,6 +33,8 @@ await using var service = await ChildProcess.StartAsync([options.ServiceDll], se
     ["DATA_DIR"] = Path.Combine(work.FullName, "data"),
     ["LOG_PATH"] = Path.Combine(work.FullName, "logs"),
     ["Serilog__MinimumLevel__Default"] = "Warning",
+    // Every puppet registers from this one address here; in production they come from their own hosts.
+    ["Security__ManagementRequestsPerMinute"] = "100000",
     ["ASPNETCORE_ENVIRONMENT"] = "Production",
 }, "/ready");
 
@@ -57,17 +59,19 @@ using (var admin = new HttpClient { BaseAddress = service.BaseAddress })
 }
 
 var cryptos = corps.ToDictionary(c => c.CorpId, c => WeComCrypto.Create(c.Token, c.Key));
+// Signed "now": the manager refuses timestamps more than five minutes off.
+var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
 List<PreparedRequest> Prepare(int count, string tag)
 {
     var prepared = new List<PreparedRequest>(count);
     for (var i = 0; i < count; i++)
     {
         var puppet = puppets[i % puppets.Length];
-        var inner = new CallbackEvent(puppet.Corp.CorpId, "1700000000", "event", CallbackEvent.KfMessageOrEvent, $"{tag}-{i}", puppet.KfId).ToXml();
-        var sealedMessage = cryptos[puppet.Corp.CorpId].Seal(inner, puppet.Corp.CorpId, "1700000000", $"{tag}{i}");
+        var inner = new CallbackEvent(puppet.Corp.CorpId, timestamp, "event", CallbackEvent.KfMessageOrEvent, $"{tag}-{i}", puppet.KfId).ToXml();
+        var sealedMessage = cryptos[puppet.Corp.CorpId].Seal(inner, puppet.Corp.CorpId, timestamp, $"{tag}{i}");
         var body = new CallbackEnvelope(puppet.Corp.CorpId, "1000002", sealedMessage.Encrypt).ToXml();
         prepared.Add(new PreparedRequest(
-            $"/callback/{puppet.Corp.CorpId}?msg_signature={sealedMessage.Signature}&timestamp=1700000000&nonce={tag}{i}",
+            $"/callback/{puppet.Corp.CorpId}?msg_signature={sealedMessage.Signature}&timestamp={timestamp}&nonce={tag}{i}",
             Encoding.UTF8.GetBytes(body)));
     }
     return prepared;

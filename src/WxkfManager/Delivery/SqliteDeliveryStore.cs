@@ -1,30 +1,35 @@
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using WxkfManager.Registry;
 
 namespace WxkfManager.Delivery;
 
 /// <summary>
-/// The delivery queue in the embedded SQLite file. For a single manager instance. Enqueues are group
-/// committed: callbacks arriving together share one transaction, as SQLite takes one writer at a time.
+/// The delivery queue in the embedded SQLite file. For a single manager instance. Enqueues and completions
+/// are group committed (see <see cref="SqliteBatchWriter{TItem}"/>).
 /// </summary>
-public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStore, IAsyncDisposable
+public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
 {
-    private const int MaxBatch = 256;
-
-    private readonly Channel<(DeliveryRecord Record, TaskCompletionSource<bool> Added)> _enqueued =
-        Channel.CreateUnbounded<(DeliveryRecord, TaskCompletionSource<bool>)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Lock _writerLock = new();
-    private Task? _writer;
-
     private const string Columns =
         "id, kind, corp_id, kf_id, body, msg_signature, timestamp, nonce, signature_key, token_key, state, attempts, " +
         "received_at, next_attempt_at, expires_at, lease_owner, lease_until, last_error, completed_at";
 
+    private readonly SqliteDatabase _database;
+    private readonly SqliteBatchWriter<DeliveryRecord> _inserts;
+    private readonly SqliteBatchWriter<Completion> _completions;
+
+    public SqliteDeliveryStore(SqliteDatabase database)
+    {
+        _database = database;
+        _inserts = new SqliteBatchWriter<DeliveryRecord>(database, InsertAsync);
+        _completions = new SqliteBatchWriter<Completion>(database, CompleteAsync);
+    }
+
+    private sealed record Completion(string Id, string Owner, int Attempts, DateTime At);
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        await database.EnableWalAsync(cancellationToken);
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await _database.EnableWalAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await SqliteDatabase.ExecuteAsync(connection, """
             CREATE TABLE IF NOT EXISTS deliveries (
                 id              TEXT PRIMARY KEY NOT NULL,
@@ -52,53 +57,37 @@ public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStor
             """, cancellationToken);
     }
 
-    public Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken)
-    {
-        lock (_writerLock)
-        {
-            _writer ??= Task.Run(WriteBatchesAsync, CancellationToken.None);
-        }
-        var added = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_enqueued.Writer.TryWrite((record, added)))
-        {
-            throw new ObjectDisposedException(nameof(SqliteDeliveryStore));
-        }
-        return added.Task.WaitAsync(cancellationToken);
-    }
+    public Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken) =>
+        _inserts.WriteAsync(record, cancellationToken);
 
-    private async Task WriteBatchesAsync()
+    public Task<bool> MarkDeliveredAsync(string id, string owner, int attempts, DateTime at, CancellationToken cancellationToken) =>
+        _completions.WriteAsync(new Completion(id, owner, attempts, at), cancellationToken);
+
+    private static async Task<bool[]> CompleteAsync(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<Completion> completions)
     {
-        var batch = new List<(DeliveryRecord Record, TaskCompletionSource<bool> Added)>(MaxBatch);
-        while (await _enqueued.Reader.WaitToReadAsync())
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            UPDATE deliveries SET state = 'Delivered', attempts = $attempts, completed_at = $at, last_error = NULL,
+                lease_owner = NULL, lease_until = NULL
+            WHERE id = $id AND state = 'Pending' AND lease_owner = $owner;
+            """;
+        var done = new bool[completions.Count];
+        for (var i = 0; i < completions.Count; i++)
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _enqueued.Reader.TryRead(out var item))
-            {
-                batch.Add(item);
-            }
-            try
-            {
-                var added = await InsertAsync(batch.ConvertAll(b => b.Record));
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    batch[i].Added.TrySetResult(added[i]);
-                }
-            }
-            catch (Exception exception)
-            {
-                foreach (var (_, added) in batch)
-                {
-                    added.TrySetException(exception);
-                }
-            }
+            command.Parameters.Clear();
+            command.Parameters.AddWithValue("$id", completions[i].Id);
+            command.Parameters.AddWithValue("$owner", completions[i].Owner);
+            command.Parameters.AddWithValue("$attempts", completions[i].Attempts);
+            command.Parameters.AddWithValue("$at", Ticks(completions[i].At));
+            done[i] = await command.ExecuteNonQueryAsync() == 1;
         }
+        return done;
     }
 
     /// <summary>Inserts in one transaction; a record whose signature or token key exists already (a resend) is skipped.</summary>
-    private async Task<bool[]> InsertAsync(List<DeliveryRecord> records)
+    private static async Task<bool[]> InsertAsync(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<DeliveryRecord> records)
     {
-        await using var connection = await database.OpenAsync(CancellationToken.None);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync();
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"""
@@ -131,22 +120,18 @@ public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStor
             command.Parameters.AddWithValue("$completedAt", record.CompletedAt is { } completed ? Ticks(completed) : DBNull.Value);
             added[i] = await command.ExecuteNonQueryAsync() == 1;
         }
-        await transaction.CommitAsync();
         return added;
     }
 
     public async ValueTask DisposeAsync()
     {
-        _enqueued.Writer.TryComplete();
-        if (_writer is not null)
-        {
-            await _writer;
-        }
+        await _inserts.DisposeAsync();
+        await _completions.DisposeAsync();
     }
 
     public async Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         // One statement, so the pick and the lease are atomic against other connections.
         command.CommandText = $"""
@@ -164,10 +149,6 @@ public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStor
         return await ReadAllAsync(command, cancellationToken);
     }
 
-    public Task<bool> MarkDeliveredAsync(string id, string owner, int attempts, DateTime at, CancellationToken cancellationToken) =>
-        UpdateLeasedAsync(id, owner, "state = 'Delivered', attempts = $attempts, completed_at = $at, last_error = NULL",
-            [("$attempts", attempts), ("$at", Ticks(at))], cancellationToken);
-
     public Task<bool> RescheduleAsync(string id, string owner, int attempts, DateTime nextAttemptAt, string error, CancellationToken cancellationToken) =>
         UpdateLeasedAsync(id, owner, "attempts = $attempts, next_attempt_at = $next, last_error = $error",
             [("$attempts", attempts), ("$next", Ticks(nextAttemptAt)), ("$error", error)], cancellationToken);
@@ -178,7 +159,7 @@ public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStor
 
     public async Task<DeliveryQueueStats> GetStatsAsync(DateTime now, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT
@@ -199,7 +180,7 @@ public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStor
 
     public async Task<IReadOnlyList<DeliveryRecord>> ListDeadLettersAsync(int limit, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {Columns} FROM deliveries WHERE state = 'Dead' ORDER BY completed_at DESC LIMIT $limit;";
         command.Parameters.AddWithValue("$limit", limit);
@@ -208,7 +189,7 @@ public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStor
 
     public async Task<DeliveryRecord?> FindAsync(string id, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {Columns} FROM deliveries WHERE id = $id;";
         command.Parameters.AddWithValue("$id", id);
@@ -223,7 +204,7 @@ public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStor
 
     public async Task<int> PurgeAsync(DateTime deliveredBefore, DateTime deadBefore, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             DELETE FROM deliveries
@@ -236,7 +217,7 @@ public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStor
 
     private async Task<int> ReplayWhereAsync(string where, (string Name, object Value)[] parameters, DateTime now, DateTime expiresAt, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             UPDATE deliveries SET state = 'Pending', attempts = 0, next_attempt_at = $now, expires_at = $expiresAt,
@@ -254,7 +235,7 @@ public sealed class SqliteDeliveryStore(SqliteDatabase database) : IDeliveryStor
 
     private async Task<bool> UpdateLeasedAsync(string id, string owner, string set, (string Name, object Value)[] parameters, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             UPDATE deliveries SET {set}, lease_owner = NULL, lease_until = NULL
