@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using MongoDB.Driver;
 using WxkfManager.Options;
+using WxkfManager.Registry;
 
 namespace WxkfManager.Delivery;
 
@@ -26,16 +27,7 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
 
     public MongoDeliveryStore(IOptions<StorageOptions> options, ILogger<MongoDeliveryStore> logger)
     {
-        var uri = options.Value.MongoUri;
-        if (string.IsNullOrWhiteSpace(uri))
-        {
-            throw new InvalidOperationException("The MongoDB store needs a connection string (MONGO_URI).");
-        }
-        var url = MongoUrl.Create(uri);
-        _client = new MongoClient(url);
-        _collection = _client
-            .GetDatabase(url.DatabaseName ?? StorageOptions.DefaultMongoDatabase)
-            .GetCollection<DeliveryDocument>(CollectionName);
+        (_client, _collection) = MongoConnection.Open<DeliveryDocument>(options, CollectionName);
         _logger = logger;
     }
 

@@ -32,16 +32,7 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
 
     public MongoPuppetRegistry(IOptions<StorageOptions> options, ILogger<MongoPuppetRegistry> logger)
     {
-        var uri = options.Value.MongoUri;
-        if (string.IsNullOrWhiteSpace(uri))
-        {
-            throw new InvalidOperationException("The MongoDB store needs a connection string (MONGO_URI).");
-        }
-        var url = MongoUrl.Create(uri);
-        _client = new MongoClient(url);
-        _collection = _client
-            .GetDatabase(url.DatabaseName ?? StorageOptions.DefaultMongoDatabase)
-            .GetCollection<PuppetDocument>(CollectionName);
+        (_client, _collection) = MongoConnection.Open<PuppetDocument>(options, CollectionName);
         _logger = logger;
     }
 

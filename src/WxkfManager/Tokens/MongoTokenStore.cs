@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using MongoDB.Driver;
 using WxkfManager.Options;
+using WxkfManager.Registry;
 
 namespace WxkfManager.Tokens;
 
@@ -20,16 +21,7 @@ public sealed class MongoTokenStore : ITokenStore, IDisposable
 
     public MongoTokenStore(IOptions<StorageOptions> options, ILogger<MongoTokenStore> logger)
     {
-        var uri = options.Value.MongoUri;
-        if (string.IsNullOrWhiteSpace(uri))
-        {
-            throw new InvalidOperationException("The MongoDB store needs a connection string (MONGO_URI).");
-        }
-        var url = MongoUrl.Create(uri);
-        _client = new MongoClient(url);
-        _collection = _client
-            .GetDatabase(url.DatabaseName ?? StorageOptions.DefaultMongoDatabase)
-            .GetCollection<TokenDocument>(CollectionName);
+        (_client, _collection) = MongoConnection.Open<TokenDocument>(options, CollectionName);
         _logger = logger;
     }
 
