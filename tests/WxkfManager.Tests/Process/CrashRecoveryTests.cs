@@ -76,4 +76,35 @@ public sealed class CrashRecoveryTests
             $"acknowledged {acknowledged.Count} of 400; delivered before the kill: {deliveredAtKill}; deliveries after restart, duplicates included: {puppet.Received}");
         Assert.True(missing.Count == 0, $"{missing.Count} of {acknowledged.Count} acknowledged events never delivered, e.g. {string.Join(", ", missing.Take(5))}");
     }
+
+    [Fact]
+    public async Task Sigterm_LetsTheInFlightDeliveryFinish_AndExitsCleanly()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "wxkf-sigterm-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        await using var puppets = await PuppetStub.StartAsync();
+        var corp = new TestCorp();
+        var puppet = puppets.Add(TestCorp.NewKfId(), corp.CorpId, corp.Token, corp.EncodingAesKey);
+        puppet.Delay = TimeSpan.FromSeconds(1);
+        await using var service = await ServiceProcess.StartAsync(root, FastRecovery, Ct);
+        using var client = new HttpClient { BaseAddress = service.BaseAddress };
+        (await client.PostAsJsonAsync("/puppetWxkfManager/register", corp.Registration(puppet.KfId, puppet.Endpoint), Ct)).EnsureSuccessStatusCode();
+        var callback = corp.Callback(puppet.KfId, syncToken: "in-flight-at-sigterm");
+        Assert.Equal("success", await (await client.PostAsync(callback.Path, callback.Content(), Ct)).Content.ReadAsStringAsync(Ct));
+        while (puppet.Attempts == 0)
+        {
+            await Task.Delay(20, Ct);
+        }
+
+        var exitCode = await service.TerminateAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal("in-flight-at-sigterm", (await puppet.NextAsync(TimeSpan.FromSeconds(2))).Token);
+        // The manager waited for the puppet's answer and recorded it before exiting.
+        var store = new WxkfManager.Delivery.SqliteDeliveryStore(new WxkfManager.Registry.SqliteDatabase(
+            Microsoft.Extensions.Options.Options.Create(new WxkfManager.Options.StorageOptions { DataDirectory = Path.Combine(root, "data") })));
+        var stats = await store.GetStatsAsync(DateTime.UtcNow, Ct);
+        Assert.Equal((0, 0, 1), (stats.Pending + stats.Leased, stats.Dead, stats.Delivered));
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetAsync("/health", Ct));
+    }
 }

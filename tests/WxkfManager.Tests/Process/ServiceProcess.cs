@@ -59,6 +59,18 @@ public sealed class ServiceProcess : IAsyncDisposable
         throw new InvalidOperationException("the service process did not become ready");
     }
 
+    /// <summary>SIGTERM, as an orchestrator stopping the container sends; returns the exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", _process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL: no shutdown hooks, no flushing, as a crash or an OOM kill.</summary>
     public void KillHard() => _process.Kill(entireProcessTree: true);
 
