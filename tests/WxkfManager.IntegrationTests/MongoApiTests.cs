@@ -62,4 +62,16 @@ public sealed class MongoApiTests(MongoFixture fixture) : IClassFixture<MongoFix
 
         await ReplicaScenario.RunAsync(first, second, Ct);
     }
+
+    [Fact]
+    public async Task TwoReplicasOnOneMongo_ShareOneAccessToken()
+    {
+        var uri = fixture.NewDatabaseUri();
+        await using var first = new ManagerApp().With("MONGO_URI", uri);
+        await first.InitializeAsync();
+        await using var second = new ManagerApp().With("MONGO_URI", uri).With("ACCESS_TOKEN_URL", first.WeCom.TokenUrl);
+        await second.InitializeAsync();
+
+        await WxkfManager.Tests.Tokens.SharedTokenScenario.RunAsync(first, second, Ct);
+    }
 }

@@ -166,3 +166,33 @@ public sealed class TokenCacheTests
         Assert.Equal(0, app.WeCom.TokenCalls);
     }
 }
+
+/// <summary>Two replicas over one store fetch one token between them (run on SQLite here, on MongoDB in the integration tests).</summary>
+public static class SharedTokenScenario
+{
+    public static async Task RunAsync(ManagerApp first, ManagerApp second, CancellationToken ct)
+    {
+        first.WeCom.TokenDelay = TimeSpan.FromMilliseconds(500);
+        var calls = Enumerable.Range(0, 60).Select(i => (i % 2 == 0 ? first : second).Client
+            .GetFromJsonAsync<JsonElement>("/puppetWxkfManager/getToken?corpid=wwfleet&corpsecret=right-secret", ct));
+
+        var answers = await Task.WhenAll(calls);
+
+        Assert.Equal(1, first.WeCom.TokenCalls);
+        Assert.Single(answers.Select(a => a.GetProperty("access_token").GetString()).Distinct());
+    }
+}
+
+public sealed class SharedTokenCacheTests
+{
+    [Fact]
+    public async Task TwoReplicasOnOneStore_MakeOneUpstreamCall()
+    {
+        await using var first = new ManagerApp();
+        await first.InitializeAsync();
+        await using var second = new ManagerApp { DataDirectory = first.DataDirectory }.With("ACCESS_TOKEN_URL", first.WeCom.TokenUrl);
+        await second.InitializeAsync();
+
+        await SharedTokenScenario.RunAsync(first, second, TestContext.Current.CancellationToken);
+    }
+}
