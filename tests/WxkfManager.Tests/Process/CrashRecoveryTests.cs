@@ -62,7 +62,8 @@ public sealed class CrashRecoveryTests
             Assert.True(deliveredAtKill < acknowledged.Count, "the kill should leave acknowledged events undelivered");
         }
 
-        Assert.InRange(acknowledged.Count, 150, 260);
+        // Killed mid-stream: a good share acknowledged, and not all 400 (requests in flight at the kill may still complete).
+        Assert.InRange(acknowledged.Count, 150, 399);
         await using var second = await ServiceProcess.StartAsync(root, FastRecovery, Ct);
 
         var deadline = DateTime.UtcNow.AddSeconds(60);
