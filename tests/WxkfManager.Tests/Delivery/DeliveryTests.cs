@@ -186,8 +186,10 @@ public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
         {
             var puppets = await Client.GetFromJsonAsync<List<JsonElement>>("/operator/puppets", Ct);
             var mine = puppets!.Single(p => p.GetProperty("kfId").GetString() == failing.KfId).GetProperty("delivery");
-            // Open, or already half-open for its trial request: either way the breaker tripped.
-            return mine.GetProperty("circuit").GetString() is CircuitStates.Open or CircuitStates.HalfOpen ? mine : (JsonElement?)null;
+            // Open, or already half-open for its trial request: either way the breaker tripped. The circuit can
+            // open inside an attempt a moment before the worker records that attempt's failure, so wait for both.
+            var tripped = mine.GetProperty("circuit").GetString() is CircuitStates.Open or CircuitStates.HalfOpen;
+            return tripped && mine.GetProperty("consecutiveFailures").GetInt32() >= 1 ? mine : (JsonElement?)null;
         });
         Assert.True(state.GetProperty("consecutiveFailures").GetInt32() >= 1);
         Assert.Contains("500", state.GetProperty("lastError").GetString());
