@@ -64,18 +64,20 @@ public sealed class CallbackIntake(
         {
             return IntakeResult.Of(IntakeStatus.MalformedEvent, "kf_msg_or_event has no OpenKfId");
         }
-        return await RouteAsync(CallbackKind.Encrypted, corpId, kfEvent.OpenKfId, kfEvent.Token ?? "", body, query, cancellationToken);
+        var puppet = await directory.FindInCorpAsync(corpId, kfEvent.OpenKfId, cancellationToken);
+        return await RouteAsync(CallbackKind.Encrypted, corpId, kfEvent.OpenKfId, puppet, kfEvent.Token ?? "", body, query, cancellationToken);
     }
 
     public async Task<IntakeResult> ReceiveDecryptedAsync(string corpId, string openKfId, string syncToken, string json, CancellationToken cancellationToken)
     {
         // Unsigned input is stored only for a puppet registered in that corp, so strangers cannot fill the store.
-        if (await FindPuppetAsync(corpId, openKfId, cancellationToken) is null)
+        var puppet = await directory.FindInCorpAsync(corpId, openKfId, cancellationToken);
+        if (puppet is null)
         {
             logger.LogWarning("Decrypted callback for {KfId}, which is not registered in {CorpId}; refused", openKfId, corpId);
             return IntakeResult.Of(IntakeStatus.UnknownCorp, $"no puppet {openKfId} is registered in corp {corpId}");
         }
-        return await RouteAsync(CallbackKind.Decrypted, corpId, openKfId, syncToken, json, query: null, cancellationToken);
+        return await RouteAsync(CallbackKind.Decrypted, corpId, openKfId, puppet, syncToken, json, query: null, cancellationToken);
     }
 
     /// <summary>
@@ -83,9 +85,9 @@ public sealed class CallbackIntake(
     /// gone or unknown goes straight to the dead letters, visible and replayable, and is never sent on its own.
     /// </summary>
     private async Task<IntakeResult> RouteAsync(
-        CallbackKind kind, string corpId, string kfId, string syncToken, string body, SignedQuery? query, CancellationToken cancellationToken)
+        CallbackKind kind, string corpId, string kfId, PuppetRegistration? puppet, string syncToken, string body, SignedQuery? query,
+        CancellationToken cancellationToken)
     {
-        var puppet = await FindPuppetAsync(corpId, kfId, cancellationToken);
         var deadReason = puppet is null ? "puppet is not registered" : !puppet.Online ? "puppet is deregistered" : null;
         var now = time.GetUtcNow().UtcDateTime;
         var id = Guid.CreateVersion7().ToString("N");
@@ -154,16 +156,6 @@ public sealed class CallbackIntake(
         }
         var skew = Math.Abs(time.GetUtcNow().ToUnixTimeSeconds() - seconds);
         return skew > tolerance.TotalSeconds ? $"timestamp is outside the allowed window of {tolerance.TotalSeconds:F0} s" : null;
-    }
-
-    private async Task<PuppetRegistration?> FindPuppetAsync(string corpId, string kfId, CancellationToken cancellationToken)
-    {
-        var entry = directory.Find(kfId);
-        if (entry?.Registration.CorpId != corpId && await directory.TryRefreshOnMissAsync(cancellationToken))
-        {
-            entry = directory.Find(kfId);
-        }
-        return entry?.Registration.CorpId == corpId ? entry.Registration : null;
     }
 
     private async Task<(IntakeResult? Result, string? Message)> OpenAsync(string corpId, SignedQuery query, string encrypt, CancellationToken cancellationToken)

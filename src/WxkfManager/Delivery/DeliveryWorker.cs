@@ -108,7 +108,7 @@ public sealed class DeliveryWorker(
     private async Task DeliverAsync(DeliveryRecord record)
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = record.Id, ["KfId"] = record.KfId });
-        var puppet = await FindPuppetAsync(record);
+        var puppet = await directory.FindInCorpAsync(record.CorpId, record.KfId, CancellationToken.None);
         var now = time.GetUtcNow().UtcDateTime;
         if (puppet is null || !puppet.Online)
         {
@@ -177,16 +177,6 @@ public sealed class DeliveryWorker(
         ManagerMetrics.Deliveries.WithLabels(result.CircuitOpen ? "circuit_open" : "retry").Inc();
         logger.LogWarning("Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}); attempt {Attempt} in {RetryDelayMs:F0} ms",
             record.Kind, record.KfId, puppet.Endpoint, result.Error, attempts + 1, delay.TotalMilliseconds);
-    }
-
-    private async Task<PuppetRegistration?> FindPuppetAsync(DeliveryRecord record)
-    {
-        var entry = directory.Find(record.KfId);
-        if (entry?.Registration.CorpId != record.CorpId && await directory.TryRefreshOnMissAsync(CancellationToken.None))
-        {
-            entry = directory.Find(record.KfId);
-        }
-        return entry?.Registration.CorpId == record.CorpId ? entry.Registration : null;
     }
 
     private async Task PurgeAsync(CancellationToken cancellationToken)

@@ -34,7 +34,18 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
 
     /// <summary>The corp secrets the corp's registered puppets gave, to check a getToken caller against.</summary>
     public IReadOnlyList<string> CorpSecretsFor(string corpId) =>
-        _snapshot.ByKfId.Values.Where(e => e.Registration.CorpId == corpId).Select(e => e.Registration.CorpSecret).Distinct().ToList();
+        _snapshot.SecretsByCorp.TryGetValue(corpId, out var secrets) ? secrets : [];
+
+    /// <summary>The puppet registered under kfId in that corp, reloading once if this replica has not seen it.</summary>
+    public async Task<PuppetRegistration?> FindInCorpAsync(string corpId, string kfId, CancellationToken cancellationToken)
+    {
+        var entry = Find(kfId);
+        if (entry?.Registration.CorpId != corpId && await TryRefreshOnMissAsync(cancellationToken))
+        {
+            entry = Find(kfId);
+        }
+        return entry?.Registration.CorpId == corpId ? entry.Registration : null;
+    }
 
     public async Task ApplyAsync(PuppetRegistration registration, CancellationToken cancellationToken)
     {
@@ -111,11 +122,13 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
 
     private sealed record Snapshot(
         FrozenDictionary<string, PuppetEntry> ByKfId,
-        FrozenDictionary<string, WeComCrypto[]> CredentialsByCorp)
+        FrozenDictionary<string, WeComCrypto[]> CredentialsByCorp,
+        FrozenDictionary<string, string[]> SecretsByCorp)
     {
         public static readonly Snapshot Empty = new(
             FrozenDictionary<string, PuppetEntry>.Empty,
-            FrozenDictionary<string, WeComCrypto[]>.Empty);
+            FrozenDictionary<string, WeComCrypto[]>.Empty,
+            FrozenDictionary<string, string[]>.Empty);
 
         public static Snapshot Build(IEnumerable<PuppetEntry> entries)
         {
@@ -130,7 +143,10 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
                           .Select(e => e.Crypto)
                           .ToArray(),
                     StringComparer.Ordinal);
-            return new Snapshot(list.ToFrozenDictionary(e => e.Registration.KfId, StringComparer.Ordinal), credentials);
+            var secrets = list
+                .GroupBy(e => e.Registration.CorpId, StringComparer.Ordinal)
+                .ToFrozenDictionary(g => g.Key, g => g.Select(e => e.Registration.CorpSecret).Distinct().ToArray(), StringComparer.Ordinal);
+            return new Snapshot(list.ToFrozenDictionary(e => e.Registration.KfId, StringComparer.Ordinal), credentials, secrets);
         }
     }
 }
