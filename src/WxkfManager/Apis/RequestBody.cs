@@ -14,16 +14,23 @@ public static class RequestBody
         {
             return (null, $"body is larger than {maxBytes} bytes", true);
         }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 0);
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(8192);
+        try
         {
-            if (buffer.Length + read > maxBytes)
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
             {
-                return (null, $"body is larger than {maxBytes} bytes", true);
+                if (buffer.Length + read > maxBytes)
+                {
+                    return (null, $"body is larger than {maxBytes} bytes", true);
+                }
+                buffer.Write(chunk, 0, read);
             }
-            buffer.Write(chunk, 0, read);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
         try
         {
