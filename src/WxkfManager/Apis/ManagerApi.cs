@@ -28,10 +28,10 @@ public static class ManagerApi
     }
 
     public static async Task<Results<Ok<ManagerResponse>, JsonHttpResult<ManagerResponse>>> Register(
-        HttpRequest request, IPuppetRegistry registry, PuppetDirectory directory, TimeProvider time,
-        IOptionsMonitor<SecurityOptions> security, ILogger<RegisterRequest> logger, CancellationToken cancellationToken)
+        HttpRequest request, [AsParameters] PuppetServices services, CancellationToken cancellationToken)
     {
-        var allowedHosts = security.CurrentValue.AllowedPuppetHosts;
+        var logger = services.Logger;
+        var allowedHosts = services.Security.CurrentValue.AllowedPuppetHosts;
         var (body, refusal) = await ReadValidAsync<RegisterRequest>(request, r => RegistrationValidation.Validate(r, allowedHosts), cancellationToken);
         if (body is null)
         {
@@ -39,27 +39,51 @@ public static class ManagerApi
             return refusal;
         }
 
-        var registration = new PuppetRegistration(
-            body.KfId!, body.KfName!, body.Endpoint!, body.CorpId!, body.CorpSecret!, body.Token!, body.EncodingAesKey!,
-            Online: true, LastOnlineDate: null, RegisteredAt: time.GetUtcNow().UtcDateTime);
+        var now = services.Time.GetUtcNow().UtcDateTime;
+        var instance = new PuppetInstance(ClientAddress(request.HttpContext), body.Endpoint!, now);
+        PuppetRegistration registration;
+        int released;
         try
         {
-            var stored = await registry.UpsertAsync(registration, cancellationToken);
-            await directory.ApplyAsync(stored, cancellationToken);
+            var existing = await services.Registry.FindAsync(body.KfId!, cancellationToken);
+            registration = new PuppetRegistration(
+                body.KfId!, body.KfName!, body.Endpoint!, body.CorpId!, body.CorpSecret!, body.Token!, body.EncodingAesKey!,
+                Online: true, LastOnlineDate: null, RegisteredAt: now)
+            {
+                Instances = HandOver.AfterRegistration(existing?.CorpId == body.CorpId ? existing : null, instance),
+            };
+            var stored = await services.Registry.UpsertAsync(registration, cancellationToken);
+            await services.Directory.ApplyAsync(stored, cancellationToken);
+            released = await ReleaseBacklogAsync(services, registration.KfId, now, cancellationToken);
         }
         catch (Exception exception) when (StoreFailure.IsStoreFailure(exception))
         {
-            logger.LogError(exception, "Store failed registering {KfId}", registration.KfId);
+            logger.LogError(exception, "Store failed registering {KfId}", body.KfId);
             return Refuse(StatusCodes.Status503ServiceUnavailable, "store unavailable, retry later");
         }
-        logger.LogInformation("Puppet {KfId} ({KfName}) of {CorpId} registered at {Endpoint}",
-            registration.KfId, registration.KfName, registration.CorpId, registration.Endpoint);
+        logger.LogInformation("Puppet {KfId} ({KfName}) of {CorpId} registered at {Endpoint} from {ClientAddress} ({Instances} instance(s) since it was last offline; {Released} queued event(s) released)",
+            registration.KfId, registration.KfName, registration.CorpId, registration.Endpoint, instance.Address,
+            registration.Instances.Count, released);
         return TypedResults.Ok(ManagerResponse.Success);
     }
 
+    /// <summary>
+    /// A puppet that registers is there now: what waits for it is due at once, and what was given up on while
+    /// it was away (within the age limit, so its sync tokens are still valid) is queued again.
+    /// </summary>
+    private static async Task<int> ReleaseBacklogAsync(PuppetServices services, string kfId, DateTime now, CancellationToken cancellationToken)
+    {
+        var maxAge = services.Delivery.Value.MaxAge;
+        var released = await services.Queue.ReleaseForPuppetAsync(kfId, now, now - maxAge, now + maxAge, cancellationToken);
+        if (released > 0)
+        {
+            services.Signal.Notify();
+        }
+        return released;
+    }
+
     public static async Task<Results<Ok<ManagerResponse>, JsonHttpResult<ManagerResponse>>> Deregister(
-        HttpRequest request, IPuppetRegistry registry, PuppetDirectory directory, TimeProvider time, ILogger<DeregisterRequest> logger,
-        CancellationToken cancellationToken)
+        HttpRequest request, [AsParameters] PuppetServices services, CancellationToken cancellationToken)
     {
         var (body, refusal) = await ReadValidAsync<DeregisterRequest>(request, RegistrationValidation.Validate, cancellationToken);
         if (body is null)
@@ -67,13 +91,32 @@ public static class ManagerApi
             return refusal!;
         }
 
-        PuppetRegistration? offline;
+        var logger = services.Logger;
+        var caller = ClientAddress(request.HttpContext);
         try
         {
-            offline = await registry.MarkOfflineAsync(body.KfId!, body.CorpId!, time.GetUtcNow().UtcDateTime, cancellationToken);
-            if (offline is not null)
+            var current = await services.Registry.FindAsync(body.KfId!, cancellationToken);
+            var decision = HandOver.OnDeregister(current, body.CorpId!, caller);
+            switch (decision.Action)
             {
-                await directory.ApplyAsync(offline, cancellationToken);
+                case DeregisterAction.GoOffline:
+                    var offline = await services.Registry.MarkOfflineIfLatestAsync(current!, services.Time.GetUtcNow().UtcDateTime, cancellationToken);
+                    if (offline is null)
+                    {
+                        logger.LogInformation("Deregister of {KfId} from {ClientAddress} changed nothing: another instance registered meanwhile", body.KfId, caller);
+                        break;
+                    }
+                    await services.Directory.ApplyAsync(offline, cancellationToken);
+                    logger.LogInformation("Puppet {KfId} of {CorpId} deregistered from {ClientAddress}: {Reason}", offline.KfId, offline.CorpId, caller, decision.Reason);
+                    break;
+                case DeregisterAction.ProbeNewest:
+                    services.Probe.Schedule(current!);
+                    logger.LogInformation("Deregister of {KfId} from {ClientAddress}: {Reason}; checking {Endpoint} shortly", body.KfId, caller, decision.Reason, current!.Endpoint);
+                    break;
+                default:
+                    // Idempotent, as the original: a stopping puppet must be able to exit whatever the manager knows.
+                    logger.LogInformation("Deregister of {KfId} in {CorpId} from {ClientAddress} changed nothing: {Reason}", body.KfId, body.CorpId, caller, decision.Reason);
+                    break;
             }
         }
         catch (Exception exception) when (StoreFailure.IsStoreFailure(exception))
@@ -81,13 +124,13 @@ public static class ManagerApi
             logger.LogError(exception, "Store failed deregistering {KfId}", body.KfId);
             return Refuse(StatusCodes.Status503ServiceUnavailable, "store unavailable, retry later");
         }
-        if (offline is null)
-        {
-            return Refuse(StatusCodes.Status404NotFound, $"no puppet {body.KfId} is registered in corp {body.CorpId}");
-        }
-        logger.LogInformation("Puppet {KfId} of {CorpId} deregistered", offline.KfId, offline.CorpId);
         return TypedResults.Ok(ManagerResponse.Success);
     }
+
+    private static string ClientAddress(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } address
+            ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
+            : "unknown";
 
     public static async Task<Results<Ok<PuppetInfo>, JsonHttpResult<ManagerResponse>>> GetPuppetInfo(
         string kfId, IPuppetRegistry registry, DeliveryTracker tracker, ILogger<PuppetInfo> logger, CancellationToken cancellationToken)

@@ -32,6 +32,12 @@ public interface IDeliveryStore
 
     Task<int> ReplayAllAsync(DateTime now, DateTime expiresAt, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A puppet registered again: its waiting events become due now, and its dead letters received since
+    /// <paramref name="receivedSince"/> are queued again with a fresh age limit. Returns how many events were released.
+    /// </summary>
+    Task<int> ReleaseForPuppetAsync(string kfId, DateTime now, DateTime receivedSince, DateTime expiresAt, CancellationToken cancellationToken);
+
     /// <summary>Removes delivered records completed before <paramref name="deliveredBefore"/> and dead ones before <paramref name="deadBefore"/>.</summary>
     Task<int> PurgeAsync(DateTime deliveredBefore, DateTime deadBefore, CancellationToken cancellationToken);
 }

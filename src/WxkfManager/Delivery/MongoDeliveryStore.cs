@@ -17,6 +17,7 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     internal const string SignatureKeyIndexName = "signatureKey_1";
     internal const string DueIndexName = "state_1_nextAttemptAt_1";
     internal const string CompletedIndexName = "state_1_completedAt_1";
+    internal const string PuppetIndexName = "kfId_1_state_1";
 
     internal static readonly FindOneAndUpdateOptions<DeliveryDocument> ClaimOptions =
         new() { Sort = Sorts.DueFirst, ReturnDocument = ReturnDocument.After };
@@ -49,6 +50,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
             new CreateIndexOptions { Name = DueIndexName }),
         new(Builders<DeliveryDocument>.IndexKeys.Ascending(d => d.State).Ascending(d => d.CompletedAt),
             new CreateIndexOptions { Name = CompletedIndexName }),
+        new(Builders<DeliveryDocument>.IndexKeys.Ascending(d => d.KfId).Ascending(d => d.State),
+            new CreateIndexOptions { Name = PuppetIndexName }),
     ];
 
     public async Task InitializeAsync(CancellationToken cancellationToken) =>
@@ -152,6 +155,15 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         return (int)result.MatchedCount;
     }
 
+    public async Task<int> ReleaseForPuppetAsync(string kfId, DateTime now, DateTime receivedSince, DateTime expiresAt, CancellationToken cancellationToken)
+    {
+        var waiting = await _collection.UpdateManyAsync(
+            Filters.WaitingFor(kfId, now), Updates.DueAt(now), cancellationToken: cancellationToken);
+        var revived = await _collection.UpdateManyAsync(
+            Filters.DeadFor(kfId, receivedSince), Updates.Replay(now, expiresAt), cancellationToken: cancellationToken);
+        return (int)(waiting.ModifiedCount + revived.ModifiedCount);
+    }
+
     public async Task<int> PurgeAsync(DateTime deliveredBefore, DateTime deadBefore, CancellationToken cancellationToken)
     {
         var result = await _collection.DeleteManyAsync(Filters.Purgeable(deliveredBefore, deadBefore), cancellationToken);
@@ -186,6 +198,13 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
             ById(id) & InState(DeliveryState.Pending) & Filter.Eq(d => d.LeaseOwner, owner);
 
         public static FilterDefinition<DeliveryDocument> DeadLetter(string id) => ById(id) & InState(DeliveryState.Dead);
+
+        /// <summary>A puppet's pending events that wait for a later attempt and no worker holds.</summary>
+        public static FilterDefinition<DeliveryDocument> WaitingFor(string kfId, DateTime now) =>
+            Filter.Eq(d => d.KfId, kfId) & PendingUnleased(now) & Filter.Gt(d => d.NextAttemptAt, now);
+
+        public static FilterDefinition<DeliveryDocument> DeadFor(string kfId, DateTime receivedSince) =>
+            Filter.Eq(d => d.KfId, kfId) & InState(DeliveryState.Dead) & Filter.Gte(d => d.ReceivedAt, receivedSince);
 
         public static FilterDefinition<DeliveryDocument> PendingUnleased(DateTime now) =>
             InState(DeliveryState.Pending) & (Filter.Eq(d => d.LeaseUntil, null) | Filter.Lte(d => d.LeaseUntil, now));
@@ -228,6 +247,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         /// <summary>What a worker finishing its leased record writes, and the lease ends with it.</summary>
         public static UpdateDefinition<DeliveryDocument> ReleasingLease(UpdateDefinition<DeliveryDocument> update) =>
             Update.Combine(update, Update.Set(d => d.LeaseOwner, null).Set(d => d.LeaseUntil, null));
+
+        public static UpdateDefinition<DeliveryDocument> DueAt(DateTime at) => Update.Set(d => d.NextAttemptAt, at);
 
         /// <summary>Due now, a fresh count and age limit; the last error stays for whoever looks.</summary>
         public static UpdateDefinition<DeliveryDocument> Replay(DateTime now, DateTime expiresAt) =>

@@ -54,6 +54,7 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
             );
             CREATE INDEX IF NOT EXISTS ix_deliveries_due ON deliveries (state, next_attempt_at);
             CREATE INDEX IF NOT EXISTS ix_deliveries_completed ON deliveries (state, completed_at);
+            CREATE INDEX IF NOT EXISTS ix_deliveries_puppet ON deliveries (kf_id, state);
             """, cancellationToken);
     }
 
@@ -139,7 +140,7 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
             WHERE id IN (
                 SELECT id FROM deliveries
                 WHERE state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
-                ORDER BY next_attempt_at LIMIT $max)
+                ORDER BY next_attempt_at, received_at LIMIT $max)
             RETURNING {Columns};
             """;
         command.Parameters.AddWithValue("$owner", owner);
@@ -201,6 +202,24 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
 
     public Task<int> ReplayAllAsync(DateTime now, DateTime expiresAt, CancellationToken cancellationToken) =>
         ReplayWhereAsync("1 = 1", [], now, expiresAt, cancellationToken);
+
+    public async Task<int> ReleaseForPuppetAsync(string kfId, DateTime now, DateTime receivedSince, DateTime expiresAt, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE deliveries SET next_attempt_at = $now
+            WHERE kf_id = $kfId AND state = 'Pending' AND next_attempt_at > $now AND (lease_until IS NULL OR lease_until <= $now);
+            UPDATE deliveries SET state = 'Pending', attempts = 0, next_attempt_at = $now, expires_at = $expiresAt,
+                lease_owner = NULL, lease_until = NULL, completed_at = NULL
+            WHERE kf_id = $kfId AND state = 'Dead' AND received_at >= $receivedSince;
+            """;
+        command.Parameters.AddWithValue("$kfId", kfId);
+        command.Parameters.AddWithValue("$now", Ticks(now));
+        command.Parameters.AddWithValue("$receivedSince", Ticks(receivedSince));
+        command.Parameters.AddWithValue("$expiresAt", Ticks(expiresAt));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     public async Task<int> PurgeAsync(DateTime deliveredBefore, DateTime deadBefore, CancellationToken cancellationToken)
     {

@@ -12,6 +12,12 @@ public interface IPuppetRegistry
     /// <summary>Marks the puppet offline and notes when; null when no puppet has that KfId in that corp.</summary>
     Task<PuppetRegistration?> MarkOfflineAsync(string kfId, string corpId, DateTime at, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Marks the puppet offline only if it is still online with the registration <paramref name="seen"/> read
+    /// (no instance registered since); null otherwise.
+    /// </summary>
+    Task<PuppetRegistration?> MarkOfflineIfLatestAsync(PuppetRegistration seen, DateTime at, CancellationToken cancellationToken);
+
     Task<PuppetRegistration?> FindAsync(string kfId, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken);

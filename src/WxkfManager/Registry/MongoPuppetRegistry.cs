@@ -73,6 +73,13 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
         return document?.ToRegistration();
     }
 
+    public async Task<PuppetRegistration?> MarkOfflineIfLatestAsync(PuppetRegistration seen, DateTime at, CancellationToken cancellationToken)
+    {
+        var document = await _collection.FindOneAndUpdateAsync(
+            Filters.StillLatest(seen), Updates.MarkOffline(at), UpdateOptions, cancellationToken);
+        return document?.ToRegistration();
+    }
+
     public async Task<PuppetRegistration?> FindAsync(string kfId, CancellationToken cancellationToken)
     {
         var document = await _collection.Find(Filters.ByKfId(kfId)).FirstOrDefaultAsync(cancellationToken);
@@ -107,6 +114,12 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
 
         public static FilterDefinition<PuppetDocument> ByKfIdInCorp(string kfId, string corpId) =>
             Builders<PuppetDocument>.Filter.Eq(d => d.KfId, kfId) & Builders<PuppetDocument>.Filter.Eq(d => d.CorpId, corpId);
+
+        /// <summary>Still online with the registration that was read: no instance registered since.</summary>
+        public static FilterDefinition<PuppetDocument> StillLatest(PuppetRegistration seen) =>
+            ByKfIdInCorp(seen.KfId, seen.CorpId)
+            & Builders<PuppetDocument>.Filter.Eq(d => d.Online, true)
+            & Builders<PuppetDocument>.Filter.Eq(d => d.RegisteredAt, seen.RegisteredAt);
     }
 
     internal static class Updates
@@ -126,6 +139,7 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
                 .Set(d => d.EncodingAesKey, registration.EncodingAesKey)
                 .Set(d => d.Online, true)
                 .Set(d => d.RegisteredAt, registration.RegisteredAt)
+                .Set(d => d.Instances, registration.Instances.Select(PuppetInstanceDocument.From).ToList())
                 .SetOnInsert(d => d.LastOnlineDate, registration.LastOnlineDate);
 
         public static UpdateDefinition<PuppetDocument> MarkOffline(DateTime at) =>

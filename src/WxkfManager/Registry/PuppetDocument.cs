@@ -43,6 +43,11 @@ internal sealed class PuppetDocument
     [BsonElement("registeredAt")]
     public DateTime? RegisteredAt { get; set; }
 
+    /// <summary>Ours too: the instances registered since the puppet was last offline (see <see cref="HandOver"/>).</summary>
+    [BsonElement("instances")]
+    [BsonIgnoreIfNull]
+    public List<PuppetInstanceDocument>? Instances { get; set; }
+
     public PuppetRegistration ToRegistration() => new(
         KfId,
         KfName,
@@ -53,5 +58,26 @@ internal sealed class PuppetDocument
         EncodingAesKey,
         Online,
         LastOnlineDate,
-        RegisteredAt);
+        RegisteredAt)
+    {
+        Instances = Instances is { Count: > 0 }
+            ? Instances.Where(i => i.Address is not null && i.Endpoint is not null)
+                .Select(i => new PuppetInstance(i.Address!, i.Endpoint!, i.RegisteredAt)).ToArray()
+            : [],
+    };
+}
+
+internal sealed class PuppetInstanceDocument
+{
+    [BsonElement("address")]
+    public string? Address { get; set; }
+
+    [BsonElement("endpoint")]
+    public string? Endpoint { get; set; }
+
+    [BsonElement("registeredAt")]
+    public DateTime RegisteredAt { get; set; }
+
+    public static PuppetInstanceDocument From(PuppetInstance instance) =>
+        new() { Address = instance.Address, Endpoint = instance.Endpoint, RegisteredAt = instance.RegisteredAt };
 }

@@ -11,7 +11,7 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
     public const string FileName = SqliteDatabase.FileName;
 
     private const string Columns =
-        "kf_id, kf_name, endpoint, corp_id, corp_secret, token, encoding_aes_key, online, last_online_date, registered_at";
+        "kf_id, kf_name, endpoint, corp_id, corp_secret, token, encoding_aes_key, online, last_online_date, registered_at, instances";
 
     private readonly SqliteDatabase _database;
 
@@ -36,10 +36,24 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
                 encoding_aes_key TEXT NOT NULL,
                 online           INTEGER NOT NULL,
                 last_online_date TEXT NULL,
-                registered_at    TEXT NULL
+                registered_at    TEXT NULL,
+                instances        TEXT NULL
             );
             CREATE INDEX IF NOT EXISTS ix_puppets_corp_id ON puppets (corp_id);
             """, cancellationToken);
+        await AddColumnIfMissingAsync(connection, "instances", "TEXT NULL", cancellationToken);
+    }
+
+    // A data directory from a version before the column existed gets it on start-up.
+    private static async Task AddColumnIfMissingAsync(SqliteConnection connection, string column, string definition, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('puppets') WHERE name = $column;";
+        command.Parameters.AddWithValue("$column", column);
+        if ((long)(await command.ExecuteScalarAsync(cancellationToken))! == 0)
+        {
+            await ExecuteAsync(connection, $"ALTER TABLE puppets ADD COLUMN {column} {definition};", cancellationToken);
+        }
     }
 
     public async Task<PuppetRegistration> UpsertAsync(PuppetRegistration registration, CancellationToken cancellationToken)
@@ -48,7 +62,7 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             INSERT INTO puppets ({Columns})
-            VALUES ($kfId, $kfName, $endpoint, $corpId, $corpSecret, $token, $aesKey, 1, $lastOnline, $registeredAt)
+            VALUES ($kfId, $kfName, $endpoint, $corpId, $corpSecret, $token, $aesKey, 1, $lastOnline, $registeredAt, $instances)
             ON CONFLICT (kf_id) DO UPDATE SET
                 kf_name = excluded.kf_name,
                 endpoint = excluded.endpoint,
@@ -57,7 +71,8 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
                 token = excluded.token,
                 encoding_aes_key = excluded.encoding_aes_key,
                 online = 1,
-                registered_at = excluded.registered_at
+                registered_at = excluded.registered_at,
+                instances = excluded.instances
             RETURNING {Columns};
             """;
         command.Parameters.AddWithValue("$kfId", registration.KfId);
@@ -69,6 +84,7 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         command.Parameters.AddWithValue("$aesKey", registration.EncodingAesKey);
         command.Parameters.AddWithValue("$lastOnline", FormatDate(registration.LastOnlineDate));
         command.Parameters.AddWithValue("$registeredAt", FormatDate(registration.RegisteredAt));
+        command.Parameters.AddWithValue("$instances", InstancesJson.Format(registration.Instances));
         return (await ReadAllAsync(command, cancellationToken)).Single();
     }
 
@@ -83,6 +99,22 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
             """;
         command.Parameters.AddWithValue("$kfId", kfId);
         command.Parameters.AddWithValue("$corpId", corpId);
+        command.Parameters.AddWithValue("$at", FormatDate(at));
+        return (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
+    }
+
+    public async Task<PuppetRegistration?> MarkOfflineIfLatestAsync(PuppetRegistration seen, DateTime at, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            UPDATE puppets SET online = 0, last_online_date = $at
+            WHERE kf_id = $kfId AND corp_id = $corpId AND online = 1 AND registered_at IS $registeredAt
+            RETURNING {Columns};
+            """;
+        command.Parameters.AddWithValue("$kfId", seen.KfId);
+        command.Parameters.AddWithValue("$corpId", seen.CorpId);
+        command.Parameters.AddWithValue("$registeredAt", FormatDate(seen.RegisteredAt));
         command.Parameters.AddWithValue("$at", FormatDate(at));
         return (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
     }
@@ -131,7 +163,10 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
                 EncodingAesKey: reader.GetString(6),
                 Online: reader.GetInt64(7) != 0,
                 LastOnlineDate: ParseDate(reader, 8),
-                RegisteredAt: ParseDate(reader, 9)));
+                RegisteredAt: ParseDate(reader, 9))
+            {
+                Instances = reader.IsDBNull(10) ? [] : InstancesJson.Parse(reader.GetString(10)),
+            });
         }
         return rows;
     }

@@ -13,6 +13,9 @@ public sealed class EncryptingPuppetRegistry(IPuppetRegistry inner, SecretProtec
     public async Task<PuppetRegistration?> MarkOfflineAsync(string kfId, string corpId, DateTime at, CancellationToken cancellationToken) =>
         RevealOrNull(await inner.MarkOfflineAsync(kfId, corpId, at, cancellationToken));
 
+    public async Task<PuppetRegistration?> MarkOfflineIfLatestAsync(PuppetRegistration seen, DateTime at, CancellationToken cancellationToken) =>
+        RevealOrNull(await inner.MarkOfflineIfLatestAsync(seen, at, cancellationToken));
+
     public async Task<PuppetRegistration?> FindAsync(string kfId, CancellationToken cancellationToken) =>
         RevealOrNull(await inner.FindAsync(kfId, cancellationToken));
 

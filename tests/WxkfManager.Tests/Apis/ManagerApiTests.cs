@@ -108,15 +108,32 @@ public sealed class ManagerApiTests(ManagerApp app) : IClassFixture<ManagerApp>
     }
 
     [Fact]
-    public async Task Deregister_OfUnknownPuppet_IsNotFound()
+    public async Task Deregister_OfUnknownPuppet_AnswersSuccess_AsTheOriginalDid()
     {
         using var response = await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId = "wk-nobody", corpId = "ww-nobody" }, Ct);
 
-        await AssertManagerErrorAsync(response, HttpStatusCode.NotFound, "wk-nobody");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("""{"code":0,"message":"success"}""", await response.Content.ReadAsStringAsync(Ct));
     }
 
     [Fact]
-    public async Task Deregister_WithTheWrongCorp_IsNotFound_AndLeavesThePuppetOnline()
+    public async Task Deregister_Twice_AnswersSuccessBothTimes_AndStaysOffline()
+    {
+        var corp = new TestCorp();
+        var kfId = TestCorp.NewKfId();
+        (await Client.PostAsJsonAsync("/puppetWxkfManager/register", corp.Registration(kfId, "http://10.0.0.5:8080"), Ct)).EnsureSuccessStatusCode();
+
+        using var first = await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId, corpId = corp.CorpId }, Ct);
+        using var second = await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId, corpId = corp.CorpId }, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("""{"code":0,"message":"success"}""", await second.Content.ReadAsStringAsync(Ct));
+        var info = await Client.GetFromJsonAsync<JsonElement>($"/puppetWxkfManager/puppetWxkfInfo/{kfId}", Ct);
+        Assert.False(info.GetProperty("online").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Deregister_WithTheWrongCorp_AnswersSuccess_AndLeavesThePuppetOnline()
     {
         var corp = new TestCorp();
         var kfId = TestCorp.NewKfId();
@@ -124,7 +141,7 @@ public sealed class ManagerApiTests(ManagerApp app) : IClassFixture<ManagerApp>
 
         using var response = await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId, corpId = "ww-other" }, Ct);
 
-        await AssertManagerErrorAsync(response, HttpStatusCode.NotFound, kfId);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var info = await Client.GetFromJsonAsync<JsonElement>($"/puppetWxkfManager/puppetWxkfInfo/{kfId}", Ct);
         Assert.True(info.GetProperty("online").GetBoolean());
     }

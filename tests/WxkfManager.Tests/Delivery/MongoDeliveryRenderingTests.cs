@@ -282,7 +282,25 @@ public sealed class MongoDeliveryRenderingTests
                 Assert.Equal("""{ "state" : 1, "completedAt" : 1 }""", completed.Keys.Render(Args).ToJson());
                 Assert.Equal("state_1_completedAt_1", completed.Options.Name);
                 Assert.NotEqual(true, completed.Options.Unique);
+            },
+            puppet =>
+            {
+                Assert.Equal("""{ "kfId" : 1, "state" : 1 }""", puppet.Keys.Render(Args).ToJson());
+                Assert.Equal("kfId_1_state_1", puppet.Options.Name);
             });
+    }
+
+    [Fact]
+    public void ReleasingAPuppet_TouchesOnlyItsWaitingEvents_AndItsRecentDeadLetters()
+    {
+        var now = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        Assert.Equal(
+            """{ "kfId" : "wk1", "state" : "Pending", "$or" : [{ "leaseUntil" : null }, { "leaseUntil" : { "$lte" : { "$date" : "2026-01-02T03:04:05Z" } } }], "nextAttemptAt" : { "$gt" : { "$date" : "2026-01-02T03:04:05Z" } } }""",
+            MongoDeliveryStore.Filters.WaitingFor("wk1", now).Render(Args).ToJson());
+        Assert.Equal(
+            """{ "kfId" : "wk1", "state" : "Dead", "receivedAt" : { "$gte" : { "$date" : "2026-01-02T02:54:05Z" } } }""",
+            MongoDeliveryStore.Filters.DeadFor("wk1", now.AddMinutes(-10)).Render(Args).ToJson());
+        Assert.Equal("""{ "$set" : { "nextAttemptAt" : { "$date" : "2026-01-02T03:04:05Z" } } }""", Render(MongoDeliveryStore.Updates.DueAt(now)));
     }
 
     private static string Render(UpdateDefinition<DeliveryDocument> update) => update.Render(Args).ToJson();

@@ -183,7 +183,7 @@ public sealed class MongoRenderingTests
         var update = MongoPuppetRegistry.Updates.Upsert(Registration with { LastOnlineDate = At.AddDays(-1) });
 
         Assert.Equal(
-            $$"""{ "$set" : { "kfOpenId" : "wk1", "name" : "Support", "botEndpoint" : "http://10.0.0.5:8080", "corpId" : "ww1", "corpSecret" : "secret", "token" : "token", "encodingAESKey" : "key", "online" : true, "registeredAt" : {{AtJson}} }, "$setOnInsert" : { "lastOnlineDate" : { "$date" : "2024-05-05T07:08:09.123Z" } } }""",
+            $$"""{ "$set" : { "kfOpenId" : "wk1", "name" : "Support", "botEndpoint" : "http://10.0.0.5:8080", "corpId" : "ww1", "corpSecret" : "secret", "token" : "token", "encodingAESKey" : "key", "online" : true, "registeredAt" : {{AtJson}}, "instances" : [] }, "$setOnInsert" : { "lastOnlineDate" : { "$date" : "2024-05-05T07:08:09.123Z" } } }""",
             update.Render(Args).ToJson());
     }
 
@@ -194,6 +194,37 @@ public sealed class MongoRenderingTests
 
         Assert.Equal(BsonNull.Value, update["$set"]["registeredAt"]);
         Assert.Equal(new BsonDocument("lastOnlineDate", BsonNull.Value), update["$setOnInsert"]);
+    }
+
+    [Fact]
+    public void Upsert_WritesTheInstances_UnderOurOwnFieldNames()
+    {
+        var update = MongoPuppetRegistry.Updates.Upsert(Registration with
+        {
+            Instances = [new PuppetInstance("127.0.0.1", "http://a:1", At), new PuppetInstance("127.0.0.2", "http://b:2", At)],
+        }).Render(Args).AsBsonDocument;
+
+        Assert.Equal(
+            $$"""[{ "address" : "127.0.0.1", "endpoint" : "http://a:1", "registeredAt" : {{AtJson}} }, { "address" : "127.0.0.2", "endpoint" : "http://b:2", "registeredAt" : {{AtJson}} }]""",
+            update["$set"]["instances"].ToJson());
+    }
+
+    [Fact]
+    public void LegacyDocument_WithoutInstances_ReadsAsNone()
+    {
+        var document = BsonSerializer.Deserialize<PuppetDocument>(
+            """{ "kfOpenId" : "wk1", "name" : "n", "botEndpoint" : "http://a", "corpId" : "ww1", "corpSecret" : "s", "token" : "t", "encodingAESKey" : "k", "online" : true, "__v" : 0 }""");
+
+        Assert.Empty(document.ToRegistration().Instances);
+        Assert.Null(document.ToRegistration().Newest);
+    }
+
+    [Fact]
+    public void MarkOfflineIfLatest_MatchesOnlyTheRegistrationThatWasRead()
+    {
+        Assert.Equal(
+            $$"""{ "kfOpenId" : "wk1", "corpId" : "ww1", "online" : true, "registeredAt" : {{AtJson}} }""",
+            MongoPuppetRegistry.Filters.StillLatest(Registration).Render(Args).ToJson());
     }
 
     [Fact]

@@ -102,6 +102,48 @@ public abstract class PuppetRegistryContract
     }
 
     [Fact]
+    public async Task Upsert_KeepsTheInstances_InOrder()
+    {
+        var registry = await CreateRegistryAsync();
+        var at = TruncatedNow();
+        var registration = NewRegistration() with
+        {
+            Instances = [new PuppetInstance("127.0.0.1", "http://a:1", at.AddSeconds(-5)), new PuppetInstance("127.0.0.2", "http://b:2", at)],
+        };
+
+        await registry.UpsertAsync(registration, Ct);
+
+        var found = await registry.FindAsync(registration.KfId, Ct);
+        Assert.Equal(registration.Instances, found!.Instances);
+        Assert.Equal(new PuppetInstance("127.0.0.2", "http://b:2", at), found.Newest);
+    }
+
+    [Fact]
+    public async Task MarkOfflineIfLatest_TakesOffline_WhenNothingRegisteredSince()
+    {
+        var registry = await CreateRegistryAsync();
+        var seen = await registry.UpsertAsync(NewRegistration(), Ct);
+        var at = TruncatedNow();
+
+        var offline = await registry.MarkOfflineIfLatestAsync(seen, at, Ct);
+
+        Assert.NotNull(offline);
+        Assert.False(offline.Online);
+        Assert.Equal(at, offline.LastOnlineDate);
+    }
+
+    [Fact]
+    public async Task MarkOfflineIfLatest_LeavesANewerRegistrationOnline()
+    {
+        var registry = await CreateRegistryAsync();
+        var seen = await registry.UpsertAsync(NewRegistration(), Ct);
+        var newer = await registry.UpsertAsync(seen with { Endpoint = "http://127.0.0.2:9", RegisteredAt = seen.RegisteredAt!.Value.AddSeconds(1) }, Ct);
+
+        Assert.Null(await registry.MarkOfflineIfLatestAsync(seen, TruncatedNow(), Ct));
+        Assert.Equal(newer, await registry.FindAsync(seen.KfId, Ct));
+    }
+
+    [Fact]
     public async Task MarkOffline_OfUnknownKfId_ReturnsNull()
     {
         var registry = await CreateRegistryAsync();

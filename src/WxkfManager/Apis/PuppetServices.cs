@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Options;
+using WxkfManager.Delivery;
+using WxkfManager.Options;
+using WxkfManager.Registry;
+
+namespace WxkfManager.Apis;
+
+/// <summary>What register and deregister work with.</summary>
+public sealed class PuppetServices(
+    IPuppetRegistry registry,
+    PuppetDirectory directory,
+    IDeliveryStore queue,
+    DeliverySignal signal,
+    HandOverProbe probe,
+    TimeProvider time,
+    IOptions<DeliveryOptions> delivery,
+    IOptionsMonitor<SecurityOptions> security,
+    ILogger<PuppetServices> logger)
+{
+    public IPuppetRegistry Registry { get; } = registry;
+    public PuppetDirectory Directory { get; } = directory;
+    public IDeliveryStore Queue { get; } = queue;
+    public DeliverySignal Signal { get; } = signal;
+    public HandOverProbe Probe { get; } = probe;
+    public TimeProvider Time { get; } = time;
+    public IOptions<DeliveryOptions> Delivery { get; } = delivery;
+    public IOptionsMonitor<SecurityOptions> Security { get; } = security;
+    public ILogger<PuppetServices> Logger { get; } = logger;
+}

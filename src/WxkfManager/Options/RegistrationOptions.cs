@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WxkfManager.Options;
+
+public sealed class RegistrationOptions
+{
+    public const string Section = "Registration";
+
+    /// <summary>
+    /// When a deregister could come from either of two instances of one address, how long to wait before
+    /// checking whether the newest endpoint still answers: a stopping puppet deregisters just before it exits.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan HandOverProbeDelay { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long that check may take; no HTTP answer within it counts as gone.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
+    public TimeSpan HandOverProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+}

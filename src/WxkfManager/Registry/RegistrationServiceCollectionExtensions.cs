@@ -1,0 +1,18 @@
+using WxkfManager.Options;
+
+namespace WxkfManager.Registry;
+
+public static class RegistrationServiceCollectionExtensions
+{
+    public static IServiceCollection AddPuppetRegistration(this IServiceCollection services)
+    {
+        services.AddOptions<RegistrationOptions>()
+            .BindConfiguration(RegistrationOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddHttpClient(HandOverProbe.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        services.AddSingleton<HandOverProbe>();
+        return services;
+    }
+}
