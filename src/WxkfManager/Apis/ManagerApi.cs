@@ -74,6 +74,7 @@ public static class ManagerApi
     private static async Task<int> ReleaseBacklogAsync(PuppetServices services, string kfId, DateTime now, CancellationToken cancellationToken)
     {
         var maxAge = services.Delivery.Value.MaxAge;
+        services.Tracker.Reset(kfId);
         var released = await services.Queue.ReleaseForPuppetAsync(kfId, now, now - maxAge, now + maxAge, cancellationToken);
         if (released > 0)
         {
@@ -133,7 +134,7 @@ public static class ManagerApi
             : "unknown";
 
     public static async Task<Results<Ok<PuppetInfo>, JsonHttpResult<ManagerResponse>>> GetPuppetInfo(
-        string kfId, IPuppetRegistry registry, DeliveryTracker tracker, ILogger<PuppetInfo> logger, CancellationToken cancellationToken)
+        string kfId, IPuppetRegistry registry, IDeliveryStore queue, DeliveryTracker tracker, ILogger<PuppetInfo> logger, CancellationToken cancellationToken)
     {
         if (!RegistrationValidation.IsIdentifier(kfId))
         {
@@ -142,9 +143,12 @@ public static class ManagerApi
         try
         {
             var registration = await registry.FindAsync(kfId, cancellationToken);
-            return registration is null
-                ? Refuse(StatusCodes.Status404NotFound, $"no puppet {kfId} is registered")
-                : TypedResults.Ok(PuppetInfo.From(registration, tracker.For(registration.KfId, registration.Endpoint)));
+            if (registration is null)
+            {
+                return Refuse(StatusCodes.Status404NotFound, $"no puppet {kfId} is registered");
+            }
+            var waiting = (await queue.CountPendingByPuppetAsync(cancellationToken)).GetValueOrDefault(kfId);
+            return TypedResults.Ok(PuppetInfo.From(registration, tracker.For(registration.KfId, waiting)));
         }
         catch (Exception exception) when (StoreFailure.IsStoreFailure(exception))
         {

@@ -65,11 +65,13 @@ public static class OperatorApi
             stats.OldestPendingReceivedAt is { } oldest ? Math.Round((now - oldest).TotalSeconds, 3) : null));
     }
 
-    public static async Task<Ok<List<PuppetDeliveryView>>> GetPuppets(IPuppetRegistry registry, DeliveryTracker tracker, CancellationToken cancellationToken)
+    public static async Task<Ok<List<PuppetDeliveryView>>> GetPuppets(
+        IPuppetRegistry registry, IDeliveryStore store, DeliveryTracker tracker, CancellationToken cancellationToken)
     {
         var puppets = await registry.ListAsync(cancellationToken);
+        var waiting = await store.CountPendingByPuppetAsync(cancellationToken);
         return TypedResults.Ok(puppets
-            .Select(p => new PuppetDeliveryView(p.KfId, p.CorpId, p.Endpoint, p.Online, tracker.For(p.KfId, p.Endpoint)))
+            .Select(p => new PuppetDeliveryView(p.KfId, p.CorpId, p.Endpoint, p.Online, tracker.For(p.KfId, waiting.GetValueOrDefault(p.KfId))))
             .ToList());
     }
 
@@ -85,7 +87,7 @@ public static class OperatorApi
     }
 
     public static async Task<Results<Ok<ReplayView>, ProblemHttpResult>> ReplayOne(
-        string id, IDeliveryStore store, DeliverySignal signal, TimeProvider time, IOptions<DeliveryOptions> options,
+        string id, IDeliveryStore store, DeliverySignal signal, DeliveryTracker tracker, TimeProvider time, IOptions<DeliveryOptions> options,
         ILogger<ReplayView> logger, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -93,17 +95,23 @@ public static class OperatorApi
         {
             return TypedResults.Problem(detail: $"no dead letter {id}", statusCode: StatusCodes.Status404NotFound);
         }
+        // An operator's replay is a fresh start for the puppet: no waiting out an earlier outage's probe interval.
+        if (await store.FindAsync(id, cancellationToken) is { } replayed)
+        {
+            tracker.Reset(replayed.KfId);
+        }
         signal.Notify();
         logger.LogInformation("Dead letter {DeliveryId} replayed", id);
         return TypedResults.Ok(new ReplayView(1));
     }
 
     public static async Task<Ok<ReplayView>> ReplayAll(
-        IDeliveryStore store, DeliverySignal signal, TimeProvider time, IOptions<DeliveryOptions> options,
+        IDeliveryStore store, DeliverySignal signal, DeliveryTracker tracker, TimeProvider time, IOptions<DeliveryOptions> options,
         ILogger<ReplayView> logger, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var replayed = await store.ReplayAllAsync(now, now + options.Value.MaxAge, cancellationToken);
+        tracker.ResetAll();
         signal.Notify();
         logger.LogInformation("{Replayed} dead letters replayed", replayed);
         return TypedResults.Ok(new ReplayView(replayed));

@@ -11,6 +11,7 @@ public sealed class PuppetServices(
     PuppetDirectory directory,
     IDeliveryStore queue,
     DeliverySignal signal,
+    DeliveryTracker tracker,
     HandOverProbe probe,
     TimeProvider time,
     IOptions<DeliveryOptions> delivery,
@@ -21,6 +22,7 @@ public sealed class PuppetServices(
     public PuppetDirectory Directory { get; } = directory;
     public IDeliveryStore Queue { get; } = queue;
     public DeliverySignal Signal { get; } = signal;
+    public DeliveryTracker Tracker { get; } = tracker;
     public HandOverProbe Probe { get; } = probe;
     public TimeProvider Time { get; } = time;
     public IOptions<DeliveryOptions> Delivery { get; } = delivery;

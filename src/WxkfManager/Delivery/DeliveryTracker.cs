@@ -1,19 +1,29 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using WxkfManager.Options;
 
 namespace WxkfManager.Delivery;
 
 /// <summary>How deliveries to one puppet are going, as this replica has seen them.</summary>
 public sealed record PuppetDeliveryState(
+    [property: JsonPropertyName("reachable")] bool Reachable,
+    [property: JsonPropertyName("unreachableSince")] DateTime? UnreachableSince,
+    [property: JsonPropertyName("nextAttemptAt")] DateTime? NextAttemptAt,
+    [property: JsonPropertyName("waiting")] int Waiting,
     [property: JsonPropertyName("lastSuccessAt")] DateTime? LastSuccessAt,
     [property: JsonPropertyName("lastErrorAt")] DateTime? LastErrorAt,
     [property: JsonPropertyName("lastError")] string? LastError,
     [property: JsonPropertyName("consecutiveFailures")] int ConsecutiveFailures,
     [property: JsonPropertyName("circuit")] string Circuit)
 {
-    public static readonly PuppetDeliveryState None = new(null, null, null, 0, CircuitStates.Closed);
+    public static PuppetDeliveryState From(PuppetHealth health, int waiting) => new(
+        !health.IsUnreachable, health.UnreachableSince, health.NextProbeAt, waiting,
+        health.LastSuccessAt, health.LastErrorAt, health.LastError, health.ConsecutiveFailures,
+        !health.IsUnreachable ? CircuitStates.Closed : health.ProbeInFlight ? CircuitStates.HalfOpen : CircuitStates.Open);
 }
 
+/// <summary>The states the original circuit field reports: closed (reachable), open (waiting for the probe), half-open (probing).</summary>
 public static class CircuitStates
 {
     public const string Closed = "closed";
@@ -21,41 +31,72 @@ public static class CircuitStates
     public const string HalfOpen = "half-open";
 }
 
-/// <summary>Per-puppet delivery outcomes and per-puppet-endpoint circuit states, for operators and puppetWxkfInfo.</summary>
-public sealed class DeliveryTracker
+/// <summary>
+/// Each puppet's <see cref="PuppetHealth"/> on this replica: which puppets are unreachable, whose events
+/// therefore wait, and when each may be probed. One entry per puppet that has had a delivery.
+/// </summary>
+public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
 {
-    private readonly ConcurrentDictionary<string, PuppetDeliveryState> _byKfId = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _circuitByEndpoint = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, PuppetHealth> _byKfId = new(StringComparer.Ordinal);
+    private readonly DeliveryOptions _options = options.Value;
 
-    public static string NormalizeEndpoint(string endpoint) => endpoint.TrimEnd('/');
+    public PuppetHealth HealthOf(string kfId) => _byKfId.GetValueOrDefault(kfId) ?? PuppetHealth.Unknown;
 
-    public void Succeeded(string kfId, DateTime at) =>
-        _byKfId.AddOrUpdate(kfId,
-            _ => PuppetDeliveryState.None with { LastSuccessAt = at },
-            (_, state) => state with { LastSuccessAt = at, ConsecutiveFailures = 0 });
+    public PuppetDeliveryState For(string kfId, int waiting = 0) => PuppetDeliveryState.From(HealthOf(kfId), waiting);
 
-    public void Failed(string kfId, DateTime at, string error) =>
-        _byKfId.AddOrUpdate(kfId,
-            _ => PuppetDeliveryState.None with { LastErrorAt = at, LastError = error, ConsecutiveFailures = 1 },
-            (_, state) => state with { LastErrorAt = at, LastError = error, ConsecutiveFailures = state.ConsecutiveFailures + 1 });
+    /// <summary>Puppets whose events must not be claimed for ordinary delivery: only their probe goes out.</summary>
+    public IReadOnlyCollection<string> Unreachable() =>
+        _byKfId.Where(p => p.Value.IsUnreachable).Select(p => p.Key).ToArray();
 
-    private readonly ConcurrentDictionary<string, string> _openedBecause = new(StringComparer.OrdinalIgnoreCase);
+    public IReadOnlyList<string> ProbesDue(DateTime now) =>
+        _byKfId.Where(p => p.Value.ProbeDue(now)).Select(p => p.Key).ToArray();
 
-    public void CircuitChanged(string endpoint, string state, string? reason = null)
+    /// <summary>The earliest probe not yet due, so the worker can wake for it.</summary>
+    public DateTime? NextProbeAt() =>
+        _byKfId.Values.Where(h => h.IsUnreachable && !h.ProbeInFlight).Min(h => h.NextProbeAt);
+
+    public bool TryBeginProbe(string kfId, DateTime now)
     {
-        _circuitByEndpoint[endpoint] = state;
-        if (reason is not null)
+        while (_byKfId.TryGetValue(kfId, out var health) && health.ProbeDue(now))
         {
-            _openedBecause[endpoint] = reason;
+            if (_byKfId.TryUpdate(kfId, health with { ProbeInFlight = true }, health))
+            {
+                return true;
+            }
         }
+        return false;
     }
 
-    /// <summary>The failure that last opened an endpoint's circuit: the real cause behind its fast failures.</summary>
-    public string? OpenedBecause(string endpoint) => _openedBecause.GetValueOrDefault(NormalizeEndpoint(endpoint));
+    /// <summary>A probe that found nothing to deliver, or was cut short: try again a first-probe interval later.</summary>
+    public void EndProbe(string kfId, DateTime now) =>
+        Update(kfId, h => h.ProbeInFlight ? h with { ProbeInFlight = false, NextProbeAt = now + _options.ProbeFirstInterval } : h);
 
-    public PuppetDeliveryState For(string kfId, string endpoint)
+    /// <summary>Returns the health before: unreachable then means the puppet is back and its waiting events may go.</summary>
+    public PuppetHealth Succeeded(string kfId, DateTime now) => Update(kfId, h => h.Succeeded(now)).Before;
+
+    public PuppetHealth Failed(string kfId, DateTime now, DeliveryResult failure) =>
+        Update(kfId, h => failure.Kind == FailureKind.Unreachable
+            ? h.Unreachable(now, failure.Error!, _options.ProbeFirstInterval, _options.ProbeMaxInterval)
+            : h.Rejected(now, failure.Error!)).After;
+
+    /// <summary>The puppet registered again, or an operator replayed its events: start afresh.</summary>
+    public void Reset(string kfId) => _byKfId.TryRemove(kfId, out _);
+
+    public void ResetAll() => _byKfId.Clear();
+
+    private (PuppetHealth Before, PuppetHealth After) Update(string kfId, Func<PuppetHealth, PuppetHealth> change)
     {
-        var state = _byKfId.GetValueOrDefault(kfId) ?? PuppetDeliveryState.None;
-        return state with { Circuit = _circuitByEndpoint.GetValueOrDefault(NormalizeEndpoint(endpoint)) ?? CircuitStates.Closed };
+        while (true)
+        {
+            var before = HealthOf(kfId);
+            var after = change(before);
+            var stored = _byKfId.TryGetValue(kfId, out var current)
+                ? ReferenceEquals(current, before) && _byKfId.TryUpdate(kfId, after, current)
+                : _byKfId.TryAdd(kfId, after);
+            if (stored)
+            {
+                return (before, after);
+            }
+        }
     }
 }

@@ -1,29 +1,25 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using WxkfManager.Metrics;
 using WxkfManager.Options;
-using WxkfManager.Registry;
 
 namespace WxkfManager.Delivery;
 
 /// <summary>
-/// Leases due events from the durable queue and delivers them, a bounded number at a time. A failed
-/// attempt is rescheduled with backoff until the event's age limit, then dead-lettered with its last error.
-/// On shutdown it stops claiming, lets in-flight deliveries finish for a grace period, and requeues the rest.
+/// Leases due events from the durable queue and hands each to <see cref="DeliveryAttempt"/>, a bounded number
+/// at a time. Events of unreachable puppets are not leased: each such puppet gets one probe at a time, when
+/// its health says so. On shutdown it stops claiming, lets in-flight deliveries finish for a grace period,
+/// and requeues the rest.
 /// </summary>
 public sealed class DeliveryWorker(
     IDeliveryStore store,
-    PuppetDirectory directory,
+    DeliveryAttempt attempt,
     DeliverySignal signal,
     DeliveryTracker tracker,
-    IServiceScopeFactory scopes,
     TimeProvider time,
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromMinutes(1);
 
-    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
     private readonly DeliveryOptions _options = options.Value;
     private readonly CancellationTokenSource _inFlightAbort = new();
 
@@ -32,7 +28,7 @@ public sealed class DeliveryWorker(
         var slots = new SemaphoreSlim(_options.Concurrency);
         var inFlight = new HashSet<Task>();
         var lastHousekeeping = time.GetTimestamp();
-        logger.LogInformation("Delivery worker {Owner} started", _owner);
+        logger.LogInformation("Delivery worker {Owner} started", attempt.Owner);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -42,11 +38,26 @@ public sealed class DeliveryWorker(
                 await slots.WaitAsync(stoppingToken);
                 slots.Release();
                 var free = slots.CurrentCount;
-                var claimed = await store.ClaimDueAsync(_owner, free, time.GetUtcNow().UtcDateTime, _options.LeaseDuration, stoppingToken);
+                var now = time.GetUtcNow().UtcDateTime;
+                var started = 0;
+                foreach (var kfId in tracker.ProbesDue(now))
+                {
+                    if (started >= free)
+                    {
+                        break;
+                    }
+                    if (await ClaimProbeAsync(kfId, now, stoppingToken) is { } probe)
+                    {
+                        await slots.WaitAsync(CancellationToken.None);
+                        inFlight.Add(DeliverAndReleaseAsync(probe, isProbe: true, slots));
+                        started++;
+                    }
+                }
+                var claimed = await store.ClaimDueAsync(attempt.Owner, free - started, now, _options.LeaseDuration, tracker.Unreachable(), stoppingToken);
                 foreach (var record in claimed)
                 {
                     await slots.WaitAsync(CancellationToken.None);
-                    inFlight.Add(DeliverAndReleaseAsync(record, slots));
+                    inFlight.Add(DeliverAndReleaseAsync(record, isProbe: false, slots));
                 }
                 if (time.GetElapsedTime(lastHousekeeping) > HousekeepingInterval)
                 {
@@ -54,9 +65,9 @@ public sealed class DeliveryWorker(
                     await PurgeAsync(stoppingToken);
                 }
                 // A full batch means more may be due: look again at once.
-                if (claimed.Count < free)
+                if (started + claimed.Count < free)
                 {
-                    await signal.WaitAsync(_options.PollInterval, stoppingToken);
+                    await signal.WaitAsync(UntilNextLook(now), stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -69,6 +80,39 @@ public sealed class DeliveryWorker(
             }
         }
         await DrainAsync(inFlight);
+    }
+
+    private async Task<DeliveryRecord?> ClaimProbeAsync(string kfId, DateTime now, CancellationToken cancellationToken)
+    {
+        if (!tracker.TryBeginProbe(kfId, now))
+        {
+            return null;
+        }
+        try
+        {
+            var record = await store.ClaimOldestForPuppetAsync(attempt.Owner, kfId, now, _options.LeaseDuration, cancellationToken);
+            if (record is null)
+            {
+                tracker.EndProbe(kfId, now);
+            }
+            return record;
+        }
+        catch
+        {
+            tracker.EndProbe(kfId, now);
+            throw;
+        }
+    }
+
+    /// <summary>The poll interval, or sooner when a puppet's probe falls due before it.</summary>
+    private TimeSpan UntilNextLook(DateTime now)
+    {
+        var wait = _options.PollInterval;
+        if (tracker.NextProbeAt() is { } probe && probe - now < wait)
+        {
+            wait = probe > now ? probe - now : TimeSpan.FromMilliseconds(1);
+        }
+        return wait;
     }
 
     private async Task DrainAsync(HashSet<Task> inFlight)
@@ -87,12 +131,12 @@ public sealed class DeliveryWorker(
         }
     }
 
-    private async Task DeliverAndReleaseAsync(DeliveryRecord record, SemaphoreSlim slots)
+    private async Task DeliverAndReleaseAsync(DeliveryRecord record, bool isProbe, SemaphoreSlim slots)
     {
         try
         {
             await Task.Yield();
-            await DeliverAsync(record);
+            await attempt.RunAsync(record, isProbe, _inFlightAbort.Token);
         }
         catch (Exception exception)
         {
@@ -101,82 +145,12 @@ public sealed class DeliveryWorker(
         }
         finally
         {
+            if (isProbe)
+            {
+                tracker.EndProbe(record.KfId, time.GetUtcNow().UtcDateTime);
+            }
             slots.Release();
         }
-    }
-
-    private async Task DeliverAsync(DeliveryRecord record)
-    {
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = record.Id, ["KfId"] = record.KfId });
-        var puppet = await directory.FindInCorpAsync(record.CorpId, record.KfId, CancellationToken.None);
-        var now = time.GetUtcNow().UtcDateTime;
-        if (puppet is null || !puppet.Online)
-        {
-            var reason = puppet is null ? "puppet is not registered" : "puppet is deregistered";
-            await store.DeadLetterAsync(record.Id, _owner, record.Attempts, reason, now, CancellationToken.None);
-            ManagerMetrics.Deliveries.WithLabels("dead_lettered").Inc();
-            logger.LogWarning("Dead-lettered {Kind} callback for {KfId}: {Reason}", record.Kind, record.KfId, reason);
-            return;
-        }
-
-        var started = Stopwatch.GetTimestamp();
-        DeliveryResult result;
-        using (var client = scopes.CreateScope())
-        {
-            try
-            {
-                result = await client.ServiceProvider.GetRequiredService<PuppetClient>()
-                    .DeliverAsync(record.ToDelivery(puppet.Endpoint), _inFlightAbort.Token);
-            }
-            catch (OperationCanceledException) when (_inFlightAbort.IsCancellationRequested)
-            {
-                await store.RescheduleAsync(record.Id, _owner, record.Attempts, time.GetUtcNow().UtcDateTime, "interrupted by shutdown", CancellationToken.None);
-                logger.LogWarning("Shutdown interrupted delivery for {KfId}; it stays queued", record.KfId);
-                return;
-            }
-        }
-
-        now = time.GetUtcNow().UtcDateTime;
-        var attempts = record.Attempts + 1;
-        var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        if (result.Delivered)
-        {
-            await store.MarkDeliveredAsync(record.Id, _owner, attempts, now, CancellationToken.None);
-            tracker.Succeeded(record.KfId, now);
-            ManagerMetrics.Deliveries.WithLabels("delivered").Inc();
-            ManagerMetrics.DeliveryLatency.Observe((now - record.ReceivedAt).TotalSeconds);
-            logger.LogInformation("Delivered {Kind} callback for {KfId} to {Endpoint} in {ElapsedMs:F0} ms (HTTP {StatusCode}, attempt {Attempt}, {AgeMs:F0} ms after receipt)",
-                record.Kind, record.KfId, puppet.Endpoint, elapsedMs, result.StatusCode, attempts, (now - record.ReceivedAt).TotalMilliseconds);
-            return;
-        }
-
-        // An open circuit is not an attempt at the puppet: keep the count and the error that opened it.
-        var error = result.Error!;
-        TimeSpan delay;
-        if (result.CircuitOpen)
-        {
-            attempts = record.Attempts;
-            error = record.LastError ?? (tracker.OpenedBecause(puppet.Endpoint) is { } cause ? $"circuit open after {cause}" : error);
-            delay = _options.CircuitBreakDuration;
-        }
-        else
-        {
-            delay = RetrySchedule.DelayAfter(attempts, _options.RetryBaseDelay, _options.MaxRetryDelay, Random.Shared.NextDouble());
-        }
-        tracker.Failed(record.KfId, now, error);
-        var next = now + delay;
-        if (next > record.ExpiresAt)
-        {
-            var reason = $"gave up after {attempts} attempts over {(now - record.ReceivedAt).TotalSeconds:F0} s: {error}";
-            await store.DeadLetterAsync(record.Id, _owner, attempts, reason, now, CancellationToken.None);
-            ManagerMetrics.Deliveries.WithLabels("dead_lettered").Inc();
-            logger.LogError("Dead-lettered {Kind} callback for {KfId} at {Endpoint}: {Reason}", record.Kind, record.KfId, puppet.Endpoint, reason);
-            return;
-        }
-        await store.RescheduleAsync(record.Id, _owner, attempts, next, error, CancellationToken.None);
-        ManagerMetrics.Deliveries.WithLabels(result.CircuitOpen ? "circuit_open" : "retry").Inc();
-        logger.LogWarning("Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}); attempt {Attempt} in {RetryDelayMs:F0} ms",
-            record.Kind, record.KfId, puppet.Endpoint, result.Error, attempts + 1, delay.TotalMilliseconds);
     }
 
     private async Task PurgeAsync(CancellationToken cancellationToken)

@@ -9,11 +9,27 @@ public interface IDeliveryStore
 {
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Adds the record; false when one with the same SignatureKey or TokenKey exists (a resend).</summary>
+    /// <summary>
+    /// Adds the record; false when one with the same SignatureKey or TokenKey exists (a resend). When that
+    /// earlier copy was given up on (a dead letter), it is queued again instead, and the answer is true.
+    /// </summary>
     Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken);
 
     /// <summary>Leases up to <paramref name="max"/> pending records due by <paramref name="now"/>, oldest due first.</summary>
     Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ClaimDueAsync(string, int, DateTime, TimeSpan, CancellationToken)"/>, leaving out the events of
+    /// <paramref name="waitingKfIds"/> (unreachable puppets, whose events wait for a probe) unless past their age limit.
+    /// </summary>
+    Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(
+        string owner, int max, DateTime now, TimeSpan lease, IReadOnlyCollection<string> waitingKfIds, CancellationToken cancellationToken);
+
+    /// <summary>Leases the puppet's oldest due event, to probe whether the puppet answers again; null when none is due.</summary>
+    Task<DeliveryRecord?> ClaimOldestForPuppetAsync(string owner, string kfId, DateTime now, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>Pending events per puppet (kfId), for operators.</summary>
+    Task<IReadOnlyDictionary<string, int>> CountPendingByPuppetAsync(CancellationToken cancellationToken);
 
     Task<bool> MarkDeliveredAsync(string id, string owner, int attempts, DateTime at, CancellationToken cancellationToken);
 

@@ -22,6 +22,9 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     internal static readonly FindOneAndUpdateOptions<DeliveryDocument> ClaimOptions =
         new() { Sort = Sorts.DueFirst, ReturnDocument = ReturnDocument.After };
 
+    internal static readonly FindOneAndUpdateOptions<DeliveryDocument> ProbeOptions =
+        new() { Sort = Sorts.OldestReceivedFirst, ReturnDocument = ReturnDocument.After };
+
     private readonly MongoClient _client;
     private readonly IMongoCollection<DeliveryDocument> _collection;
     private readonly ILogger<MongoDeliveryStore> _logger;
@@ -68,6 +71,12 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         }
         catch (MongoWriteException exception) when (exception.WriteError.Category == ServerErrorCategory.DuplicateKey)
         {
+            var revived = await _collection.UpdateOneAsync(
+                Filters.DeadCopyOf(record), Updates.Revive(record), cancellationToken: cancellationToken);
+            if (revived.ModifiedCount > 0)
+            {
+                return true;
+            }
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 _logger.LogDebug("Delivery {DeliveryId} for {OpenKfId} repeats a queued one; not queued again", record.Id, record.KfId);
@@ -76,17 +85,22 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         }
     }
 
-    public async Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken) =>
+        ClaimDueAsync(owner, max, now, lease, [], cancellationToken);
+
+    public async Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(
+        string owner, int max, DateTime now, TimeSpan lease, IReadOnlyCollection<string> waitingKfIds, CancellationToken cancellationToken)
     {
         // A lease ending within the millisecond it starts (BSON's precision) would leave the record due,
         // and the next find in this loop would lease it again.
         ArgumentOutOfRangeException.ThrowIfLessThan(lease, TimeSpan.FromMilliseconds(1));
+        var filter = Filters.DueExcept(now, waitingKfIds);
         var claimed = new List<DeliveryRecord>();
         // A negative max is no limit, as SQLite reads LIMIT.
         while (max < 0 || claimed.Count < max)
         {
             var document = await _collection.FindOneAndUpdateAsync(
-                Filters.Due(now), Updates.Lease(owner, now + lease), ClaimOptions, cancellationToken);
+                filter, Updates.Lease(owner, now + lease), ClaimOptions, cancellationToken);
             if (document is null)
             {
                 break;
@@ -94,6 +108,23 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
             claimed.Add(document.ToRecord());
         }
         return claimed;
+    }
+
+    public async Task<DeliveryRecord?> ClaimOldestForPuppetAsync(string owner, string kfId, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lease, TimeSpan.FromMilliseconds(1));
+        var document = await _collection.FindOneAndUpdateAsync(
+            Filters.DueFor(kfId, now), Updates.Lease(owner, now + lease), ProbeOptions, cancellationToken);
+        return document?.ToRecord();
+    }
+
+    public async Task<IReadOnlyDictionary<string, int>> CountPendingByPuppetAsync(CancellationToken cancellationToken)
+    {
+        var groups = await _collection.Aggregate()
+            .Match(Filters.InState(DeliveryState.Pending))
+            .Group(d => d.KfId, g => new { KfId = g.Key, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        return groups.ToDictionary(g => g.KfId, g => g.Count, StringComparer.Ordinal);
     }
 
     public Task<bool> MarkDeliveredAsync(string id, string owner, int attempts, DateTime at, CancellationToken cancellationToken) =>
@@ -193,6 +224,21 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
             & Filter.Lte(d => d.NextAttemptAt, now)
             & (Filter.Eq(d => d.LeaseUntil, null) | Filter.Lte(d => d.LeaseUntil, now));
 
+        /// <summary>Due, except the events of puppets that wait for a probe, unless those ran out of time.</summary>
+        public static FilterDefinition<DeliveryDocument> DueExcept(DateTime now, IReadOnlyCollection<string> waitingKfIds) =>
+            waitingKfIds.Count == 0
+                ? Due(now)
+                : Due(now) & (Filter.Nin(d => d.KfId, waitingKfIds) | Filter.Lte(d => d.ExpiresAt, now));
+
+        public static FilterDefinition<DeliveryDocument> DueFor(string kfId, DateTime now) => Filter.Eq(d => d.KfId, kfId) & Due(now);
+
+        /// <summary>An earlier copy of the record (same token or signature key) that was given up on.</summary>
+        public static FilterDefinition<DeliveryDocument> DeadCopyOf(DeliveryRecord record) =>
+            InState(DeliveryState.Dead)
+            & (record.SignatureKey is null
+                ? Filter.Eq(d => d.TokenKey, record.TokenKey)
+                : Filter.Eq(d => d.TokenKey, record.TokenKey) | Filter.Eq(d => d.SignatureKey, record.SignatureKey));
+
         /// <summary>The record, still pending, still leased to <paramref name="owner"/>: a worker whose lease was taken over matches nothing.</summary>
         public static FilterDefinition<DeliveryDocument> LeasedBy(string id, string owner) =>
             ById(id) & InState(DeliveryState.Pending) & Filter.Eq(d => d.LeaseOwner, owner);
@@ -249,6 +295,10 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
             Update.Combine(update, Update.Set(d => d.LeaseOwner, null).Set(d => d.LeaseUntil, null));
 
         public static UpdateDefinition<DeliveryDocument> DueAt(DateTime at) => Update.Set(d => d.NextAttemptAt, at);
+
+        /// <summary>A dead letter repeated by its sender: queued again as the new copy says.</summary>
+        public static UpdateDefinition<DeliveryDocument> Revive(DeliveryRecord record) =>
+            Update.Combine(Replay(record.NextAttemptAt, record.ExpiresAt), Update.Set(d => d.ReceivedAt, record.ReceivedAt));
 
         /// <summary>Due now, a fresh count and age limit; the last error stays for whoever looks.</summary>
         public static UpdateDefinition<DeliveryDocument> Replay(DateTime now, DateTime expiresAt) =>

@@ -1,20 +1,27 @@
+using System.Net;
 using System.Text;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
+using Microsoft.Extensions.Options;
+using WxkfManager.Options;
 
 namespace WxkfManager.Delivery;
 
-public sealed record DeliveryResult(bool Delivered, int? StatusCode, string? Error, bool CircuitOpen = false);
-
-/// <summary>Posts callbacks to puppets; retries, timeouts and the per-endpoint circuit breaker come from the resilience handler.</summary>
-public sealed class PuppetClient(HttpClient http)
+public enum FailureKind
 {
-    /// <summary>The puppet endpoint a request is for: the key of its resilience pipeline, so each puppet has its own circuit.</summary>
-    public static readonly HttpRequestOptionsKey<string> EndpointKey = new("wxkf.puppet-endpoint");
+    /// <summary>The puppet answered, but not with success: this event failed, the puppet is there.</summary>
+    Rejected,
 
-    public static string EndpointOf(HttpRequestMessage request) =>
-        request.Options.TryGetValue(EndpointKey, out var endpoint) ? endpoint : request.RequestUri?.Authority ?? "";
+    /// <summary>No answer, or an answer that says the puppet cannot take anything now (429, 502, 503, 504).</summary>
+    Unreachable,
+}
 
+public sealed record DeliveryResult(bool Delivered, int? StatusCode, string? Error, FailureKind Kind = FailureKind.Rejected);
+
+/// <summary>
+/// Posts one callback to its puppet, once, within the attempt timeout. Whether and when to try again is
+/// the queue's decision (<see cref="RetryPolicy"/>), so there are no retries here.
+/// </summary>
+public sealed class PuppetClient(HttpClient http, IOptions<DeliveryOptions> options)
+{
     public async Task<DeliveryResult> DeliverAsync(PuppetDelivery delivery, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, delivery.TargetUri())
@@ -22,26 +29,36 @@ public sealed class PuppetClient(HttpClient http)
             Content = new StringContent(delivery.Body, Encoding.UTF8, delivery.ContentType),
         };
         request.Headers.TryAddWithoutValidation("X-Wxkf-Delivery-Id", delivery.Id);
-        request.Options.Set(EndpointKey, DeliveryTracker.NormalizeEndpoint(delivery.Endpoint));
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        attempt.CancelAfter(options.Value.AttemptTimeout);
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            var status = (int)response.StatusCode;
-            return response.IsSuccessStatusCode
-                ? new DeliveryResult(true, status, null)
-                : new DeliveryResult(false, status, $"puppet answered HTTP {status}");
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt.Token);
+            return Classify(response);
         }
         catch (HttpRequestException exception)
         {
-            return new DeliveryResult(false, null, $"connection failed: {exception.HttpRequestError}");
+            return new DeliveryResult(false, null, $"connection failed: {exception.HttpRequestError}", FailureKind.Unreachable);
         }
-        catch (TimeoutRejectedException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return new DeliveryResult(false, null, "timed out");
+            return new DeliveryResult(false, null, $"no answer within {options.Value.AttemptTimeout.TotalSeconds:0.###} s", FailureKind.Unreachable);
         }
-        catch (BrokenCircuitException)
+    }
+
+    private static DeliveryResult Classify(HttpResponseMessage response)
+    {
+        var status = (int)response.StatusCode;
+        if (response.IsSuccessStatusCode)
         {
-            return new DeliveryResult(false, null, "circuit open: the puppet's endpoint keeps failing", CircuitOpen: true);
+            return new DeliveryResult(true, status, null);
         }
+        if (status is >= 300 and < 400)
+        {
+            return new DeliveryResult(false, status, $"puppet redirected (HTTP {status}); redirects are not followed");
+        }
+        var unreachable = response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway
+            or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
+        return new DeliveryResult(false, status, $"puppet answered HTTP {status}", unreachable ? FailureKind.Unreachable : FailureKind.Rejected);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using WxkfManager.Registry;
 
@@ -119,9 +120,27 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
             command.Parameters.AddWithValue("$expiresAt", Ticks(record.ExpiresAt));
             command.Parameters.AddWithValue("$lastError", (object?)record.LastError ?? DBNull.Value);
             command.Parameters.AddWithValue("$completedAt", record.CompletedAt is { } completed ? Ticks(completed) : DBNull.Value);
-            added[i] = await command.ExecuteNonQueryAsync() == 1;
+            added[i] = await command.ExecuteNonQueryAsync() == 1 || await ReviveAsync(connection, transaction, record);
         }
         return added;
+    }
+
+    /// <summary>A repeat of an event that was given up on is not a duplicate to drop: its dead letter is queued again.</summary>
+    private static async Task<bool> ReviveAsync(SqliteConnection connection, SqliteTransaction transaction, DeliveryRecord record)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            UPDATE deliveries SET state = 'Pending', attempts = 0, received_at = $receivedAt, next_attempt_at = $nextAttemptAt,
+                expires_at = $expiresAt, lease_owner = NULL, lease_until = NULL, completed_at = NULL
+            WHERE state = 'Dead' AND (token_key = $tokenKey OR signature_key = $signatureKey);
+            """;
+        command.Parameters.AddWithValue("$receivedAt", Ticks(record.ReceivedAt));
+        command.Parameters.AddWithValue("$nextAttemptAt", Ticks(record.NextAttemptAt));
+        command.Parameters.AddWithValue("$expiresAt", Ticks(record.ExpiresAt));
+        command.Parameters.AddWithValue("$tokenKey", record.TokenKey);
+        command.Parameters.AddWithValue("$signatureKey", (object?)record.SignatureKey ?? DBNull.Value);
+        return await command.ExecuteNonQueryAsync() > 0;
     }
 
     public async ValueTask DisposeAsync()
@@ -130,7 +149,11 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
         await _completions.DisposeAsync();
     }
 
-    public async Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken) =>
+        ClaimDueAsync(owner, max, now, lease, [], cancellationToken);
+
+    public async Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(
+        string owner, int max, DateTime now, TimeSpan lease, IReadOnlyCollection<string> waitingKfIds, CancellationToken cancellationToken)
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
@@ -140,6 +163,7 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
             WHERE id IN (
                 SELECT id FROM deliveries
                 WHERE state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
+                  AND ($waiting IS NULL OR kf_id NOT IN (SELECT value FROM json_each($waiting)) OR expires_at <= $now)
                 ORDER BY next_attempt_at, received_at LIMIT $max)
             RETURNING {Columns};
             """;
@@ -147,7 +171,41 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
         command.Parameters.AddWithValue("$leaseUntil", Ticks(now + lease));
         command.Parameters.AddWithValue("$now", Ticks(now));
         command.Parameters.AddWithValue("$max", max);
+        command.Parameters.AddWithValue("$waiting", waitingKfIds.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(waitingKfIds));
         return await ReadAllAsync(command, cancellationToken);
+    }
+
+    public async Task<DeliveryRecord?> ClaimOldestForPuppetAsync(string owner, string kfId, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            UPDATE deliveries SET lease_owner = $owner, lease_until = $leaseUntil
+            WHERE id = (
+                SELECT id FROM deliveries
+                WHERE kf_id = $kfId AND state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
+                ORDER BY received_at LIMIT 1)
+            RETURNING {Columns};
+            """;
+        command.Parameters.AddWithValue("$owner", owner);
+        command.Parameters.AddWithValue("$leaseUntil", Ticks(now + lease));
+        command.Parameters.AddWithValue("$now", Ticks(now));
+        command.Parameters.AddWithValue("$kfId", kfId);
+        return (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
+    }
+
+    public async Task<IReadOnlyDictionary<string, int>> CountPendingByPuppetAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT kf_id, COUNT(*) FROM deliveries WHERE state = 'Pending' GROUP BY kf_id;";
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts[reader.GetString(0)] = reader.GetInt32(1);
+        }
+        return counts;
     }
 
     public Task<bool> RescheduleAsync(string id, string owner, int attempts, DateTime nextAttemptAt, string error, CancellationToken cancellationToken) =>

@@ -10,15 +10,24 @@ public sealed class DeliveryOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Quick retries within one delivery attempt, on connection errors, timeouts and 5xx.</summary>
-    [Range(1, 10)]
-    public int MaxRetries { get; set; } = 2;
+    /// <summary>How long connecting to a puppet may take; far below the attempt timeout, so a host that is gone fails fast.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>The first retry's delay; later ones, and the rescheduled attempts after them, grow exponentially with jitter.</summary>
+    /// <summary>After a puppet stops answering, how soon its first probe (a real delivery of its oldest event) goes out.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan ProbeFirstInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between two probes of a puppet that stays unreachable: bounds both the delay after it
+    /// comes back and how often its failure is logged.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan ProbeMaxInterval { get; set; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>After a puppet refused an event (it answered, but not with success), the first wait before that event's next attempt; later ones double, with jitter.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>The longest wait between two rescheduled attempts.</summary>
+    /// <summary>The longest wait between two attempts of an event the puppet refused.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -52,12 +61,4 @@ public sealed class DeliveryOptions
     /// <summary>On shutdown, how long in-flight deliveries may finish; the rest stay queued.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Failures in a row, per puppet endpoint, that open its circuit.</summary>
-    [Range(2, 1000)]
-    public int CircuitBreakerMinimumThroughput { get; set; } = 5;
-
-    /// <summary>How long an open circuit fails fast before one trial request.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
-    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -35,6 +35,10 @@ public static class OptionsServiceCollectionExtensions
         services.AddOptions<DeliveryOptions>()
             .BindConfiguration(DeliveryOptions.Section)
             .ValidateDataAnnotations()
+            .Validate(options => options.ProbeFirstInterval <= options.ProbeMaxInterval,
+                "Delivery:ProbeFirstInterval must not exceed Delivery:ProbeMaxInterval")
+            .Validate(options => options.ConnectTimeout <= options.AttemptTimeout,
+                "Delivery:ConnectTimeout must not exceed Delivery:AttemptTimeout")
             .ValidateOnStart();
 
         services.AddOptions<SecurityOptions>()

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
+using Polly.Telemetry;
 using Polly.Timeout;
 using WxkfManager.Options;
 
@@ -14,6 +15,8 @@ public static class WeComServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddWeComClient(this IServiceCollection services)
     {
+        // Each retry is an expected event of a working pipeline: Debug, not a Warning with a stack trace per attempt.
+        services.Configure<TelemetryOptions>(options => options.SeverityProvider = static _ => ResilienceEventSeverity.Debug);
         services.AddHttpClient<WeComClient>((sp, client) =>
                 client.Timeout = sp.GetRequiredService<IOptions<WeComOptions>>().Value.Timeout + TimeSpan.FromSeconds(5))
             .AddResilienceHandler("wecom", static (pipeline, context) =>

@@ -81,6 +81,100 @@ public abstract class DeliveryStoreContract
     }
 
     [Fact]
+    public async Task Enqueue_OfTheSameSyncToken_AfterTheFirstCopyWasGivenUpOn_QueuesItAgain()
+    {
+        var store = await CreateStoreAsync();
+        var dead = NewRecord(state: DeliveryState.Dead);
+        await store.TryEnqueueAsync(dead, Ct);
+        var repost = NewRecord(decrypted: true) with
+        {
+            KfId = dead.KfId, TokenKey = dead.TokenKey, ReceivedAt = T0.AddMinutes(20), NextAttemptAt = T0.AddMinutes(20), ExpiresAt = T0.AddMinutes(30),
+        };
+
+        Assert.True(await store.TryEnqueueAsync(repost, Ct));
+
+        var revived = await store.FindAsync(dead.Id, Ct);
+        Assert.Equal(DeliveryState.Pending, revived!.State);
+        Assert.Equal((0, T0.AddMinutes(20), T0.AddMinutes(30)), (revived.Attempts, revived.NextAttemptAt, revived.ExpiresAt));
+        Assert.Single(await store.ClaimDueAsync("worker-a", 10, T0.AddMinutes(20), Lease, Ct));
+    }
+
+    [Fact]
+    public async Task Claim_LeavesOutWaitingPuppets_UnlessTheirEventsRanOutOfTime()
+    {
+        var store = await CreateStoreAsync();
+        var waiting = NewRecord(kfId: "wk-waiting");
+        var expired = NewRecord(kfId: "wk-waiting") with { ExpiresAt = T0 };
+        var other = NewRecord(kfId: "wk-other");
+        foreach (var record in new[] { waiting, expired, other })
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+
+        var claimed = await store.ClaimDueAsync("worker-a", 10, T0, Lease, ["wk-waiting"], Ct);
+
+        Assert.Equal(new[] { expired.Id, other.Id }.Order(), claimed.Select(r => r.Id).Order());
+    }
+
+    [Fact]
+    public async Task ClaimOldestForPuppet_LeasesThatPuppetsOldestDueEvent_Only()
+    {
+        var store = await CreateStoreAsync();
+        var newer = NewRecord(kfId: "wk-probe") with { ReceivedAt = T0.AddSeconds(2) };
+        var oldest = NewRecord(kfId: "wk-probe") with { ReceivedAt = T0.AddSeconds(1), NextAttemptAt = T0.AddSeconds(4) };
+        var someoneElse = NewRecord(kfId: "wk-else") with { ReceivedAt = T0 };
+        foreach (var record in new[] { newer, oldest, someoneElse })
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+
+        var probe = await store.ClaimOldestForPuppetAsync("worker-a", "wk-probe", T0.AddSeconds(5), Lease, Ct);
+        var next = await store.ClaimOldestForPuppetAsync("worker-a", "wk-probe", T0.AddSeconds(5), Lease, Ct);
+        var none = await store.ClaimOldestForPuppetAsync("worker-a", "wk-probe", T0.AddSeconds(5), Lease, Ct);
+
+        Assert.Equal(oldest.Id, probe!.Id);
+        Assert.Equal("worker-a", probe.LeaseOwner);
+        Assert.Equal(newer.Id, next!.Id);
+        Assert.Null(none);
+    }
+
+    [Fact]
+    public async Task ReleaseForPuppet_MakesItsWaitingEventsDue_AndQueuesItsRecentDeadLettersAgain()
+    {
+        var store = await CreateStoreAsync();
+        var later = NewRecord(T0.AddMinutes(5), kfId: "wk-back");
+        var recentDead = NewRecord(state: DeliveryState.Dead, kfId: "wk-back") with { ReceivedAt = T0.AddMinutes(1) };
+        var oldDead = NewRecord(state: DeliveryState.Dead, kfId: "wk-back") with { ReceivedAt = T0.AddMinutes(-30) };
+        var otherPuppet = NewRecord(T0.AddMinutes(5), kfId: "wk-other");
+        foreach (var record in new[] { later, recentDead, oldDead, otherPuppet })
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+        var now = T0.AddMinutes(2);
+
+        var released = await store.ReleaseForPuppetAsync("wk-back", now, now.AddMinutes(-10), now.AddMinutes(10), Ct);
+
+        Assert.Equal(2, released);
+        Assert.Equal(new[] { later.Id, recentDead.Id }.Order(), (await store.ClaimDueAsync("w", 10, now, Lease, Ct)).Select(r => r.Id).Order());
+        Assert.Equal(DeliveryState.Dead, (await store.FindAsync(oldDead.Id, Ct))!.State);
+    }
+
+    [Fact]
+    public async Task CountPendingByPuppet_CountsWaitingEventsPerKfId()
+    {
+        var store = await CreateStoreAsync();
+        foreach (var record in new[] { NewRecord(kfId: "wk-a"), NewRecord(kfId: "wk-a"), NewRecord(kfId: "wk-b"), NewRecord(state: DeliveryState.Dead, kfId: "wk-b") })
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+
+        var counts = await store.CountPendingByPuppetAsync(Ct);
+
+        Assert.Equal(2, counts["wk-a"]);
+        Assert.Equal(1, counts["wk-b"]);
+    }
+
+    [Fact]
     public async Task Enqueue_OfDecryptedEvents_WithoutSignatures_AreNotDuplicatesOfEachOther()
     {
         var store = await CreateStoreAsync();

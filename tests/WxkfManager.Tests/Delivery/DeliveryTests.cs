@@ -127,6 +127,26 @@ public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
     }
 
     [Fact]
+    public async Task GatewayRepost_OfAnEventThatWasGivenUpOn_IsDelivered_NotHeldBackAsADuplicate()
+    {
+        var corp = new TestCorp();
+        var puppet = await corp.RegisterPuppetAsync(Client, app.Puppets);
+        (await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId = puppet.KfId, corpId = corp.CorpId }, Ct)).EnsureSuccessStatusCode();
+        await Client.PostAsJsonAsync($"/callback/decrypted/{corp.CorpId}", new { token = "given-up", openKfId = puppet.KfId }, Ct);
+        await DeadLetterForAsync(puppet.KfId);
+        // Back through the store alone (another replica's registration), so nothing but the re-post can bring the event.
+        var registry = app.Services.GetRequiredService<IPuppetRegistry>();
+        await registry.UpsertAsync(new PuppetRegistration(puppet.KfId, "back", puppet.Endpoint, corp.CorpId, corp.CorpSecret, corp.Token,
+            corp.EncodingAesKey, Online: true, LastOnlineDate: null, RegisteredAt: DateTime.UtcNow), Ct);
+        await app.Services.GetRequiredService<PuppetDirectory>().RefreshAsync(Ct);
+
+        using var repost = await Client.PostAsJsonAsync($"/callback/decrypted/{corp.CorpId}", new { token = "given-up", openKfId = puppet.KfId }, Ct);
+
+        Assert.Equal("roger", await repost.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("given-up", (await puppet.NextAsync()).Token);
+    }
+
+    [Fact]
     public async Task DeadLetter_IsReplayableByAnOperator()
     {
         var corp = new TestCorp();
@@ -190,11 +210,12 @@ public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
     }
 
     [Fact]
-    public async Task FailingPuppet_OpensItsCircuit_VisibleToOperators_WhileOthersDeliver()
+    public async Task UnreachablePuppet_IsShownUnreachable_WithItsWaitingEvents_WhileOthersDeliver()
     {
         var corp = new TestCorp();
         var failing = await corp.RegisterPuppetAsync(Client, app.Puppets);
         var healthy = await corp.RegisterPuppetAsync(Client, app.Puppets);
+        failing.FailureStatus = 503;
         failing.Failing = true;
         for (var i = 0; i < 3; i++)
         {
@@ -206,13 +227,13 @@ public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
         {
             var puppets = await Client.GetFromJsonAsync<List<JsonElement>>("/operator/puppets", Ct);
             var mine = puppets!.Single(p => p.GetProperty("kfId").GetString() == failing.KfId).GetProperty("delivery");
-            // Open, or already half-open for its trial request: either way the breaker tripped. The circuit can
-            // open inside an attempt a moment before the worker records that attempt's failure, so wait for both.
-            var tripped = mine.GetProperty("circuit").GetString() is CircuitStates.Open or CircuitStates.HalfOpen;
-            return tripped && mine.GetProperty("consecutiveFailures").GetInt32() >= 1 ? mine : (JsonElement?)null;
+            return !mine.GetProperty("reachable").GetBoolean() && mine.GetProperty("waiting").GetInt32() == 3 ? mine : null;
         });
         Assert.True(state.GetProperty("consecutiveFailures").GetInt32() >= 1);
-        Assert.Contains("500", state.GetProperty("lastError").GetString());
+        Assert.Contains("503", state.GetProperty("lastError").GetString());
+        Assert.Equal(JsonValueKind.String, state.GetProperty("unreachableSince").ValueKind);
+        Assert.Equal(JsonValueKind.String, state.GetProperty("nextAttemptAt").ValueKind);
+        Assert.Contains(state.GetProperty("circuit").GetString(), new[] { CircuitStates.Open, CircuitStates.HalfOpen });
 
         var toHealthy = corp.Callback(healthy.KfId, syncToken: "unaffected");
         await Client.PostAsync(toHealthy.Path, toHealthy.Content(), Ct);
@@ -224,6 +245,7 @@ public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
             var delivery = info.GetProperty("delivery");
             return delivery.GetProperty("lastSuccessAt").ValueKind == JsonValueKind.String ? delivery : null;
         });
+        Assert.True(healthyDelivery.GetProperty("reachable").GetBoolean());
         Assert.Equal(CircuitStates.Closed, healthyDelivery.GetProperty("circuit").GetString());
         Assert.Equal(0, healthyDelivery.GetProperty("consecutiveFailures").GetInt32());
         failing.Failing = false;

@@ -24,7 +24,7 @@ public class ManagerApp : WebApplicationFactory<Program>, IAsyncLifetime
     public WeComStub WeCom { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
 
-    /// <summary>Settings applied before start; keys as in appsettings ("Delivery:MaxRetries") or env names ("MONGO_URI").</summary>
+    /// <summary>Settings applied before start; keys as in appsettings ("Delivery:MaxRetryDelay") or env names ("MONGO_URI").</summary>
     public ManagerApp With(string key, string? value)
     {
         _settings[key] = value;
@@ -51,14 +51,13 @@ public class ManagerApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("LOG_PATH", LogDirectory);
         builder.UseSetting("ACCESS_TOKEN_URL", WeCom.TokenUrl);
         builder.UseSetting("WeCom:ApiBaseUrl", WeCom.ApiBase);
-        // Delivery tuned for tests: quick retries, short polls and breaks, so outages of seconds resolve in seconds.
+        // Delivery tuned for tests: quick retries of refused events and short polls. Recovery from outages keeps
+        // the production probe schedule (Delivery:ProbeFirstInterval, ProbeMaxInterval), which the recovery tests measure.
         builder.UseSetting("Delivery:AttemptTimeout", "00:00:05");
         builder.UseSetting("Delivery:RetryBaseDelay", "00:00:00.050");
         builder.UseSetting("Delivery:MaxRetryDelay", "00:00:00.400");
-        builder.UseSetting("Delivery:MaxRetries", "3");
         builder.UseSetting("Delivery:PollInterval", "00:00:00.100");
         builder.UseSetting("Delivery:LeaseDuration", "00:00:05");
-        builder.UseSetting("Delivery:CircuitBreakDuration", "00:00:00.500");
         builder.UseSetting("Delivery:ShutdownGrace", "00:00:02");
         foreach (var (key, value) in _settings)
         {

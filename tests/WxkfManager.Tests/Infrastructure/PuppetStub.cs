@@ -64,8 +64,11 @@ public sealed class PuppetStub : IAsyncDisposable
         /// <summary>How long each request takes: a slow puppet.</summary>
         public TimeSpan Delay { get; set; }
 
-        /// <summary>Answer 500 to everything, as a puppet stuck failing would.</summary>
+        /// <summary>Answer <see cref="FailureStatus"/> to everything, as a puppet stuck failing would.</summary>
         public bool Failing { get; set; }
+
+        /// <summary>What a failing puppet answers: 500 by default, 503 for one behind a proxy while it restarts.</summary>
+        public int FailureStatus { get; set; } = 500;
 
         /// <summary>Callbacks accepted so far.</summary>
         public int Received => _receivedCount;
@@ -109,7 +112,7 @@ public sealed class PuppetStub : IAsyncDisposable
             }
             if (Failing || Interlocked.Decrement(ref _failuresLeft) >= 0)
             {
-                return Results.Text("restarting", statusCode: 500);
+                return Results.Text("restarting", statusCode: FailureStatus);
             }
             using var reader = new StreamReader(request.Body);
             var body = await reader.ReadToEndAsync();

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using WxkfManager.Metrics;
+using WxkfManager.Options;
+using WxkfManager.Registry;
+
+namespace WxkfManager.Delivery;
+
+/// <summary>
+/// One leased event, one try: find its puppet, post it, record the outcome, and let <see cref="RetryPolicy"/>
+/// say what follows a failure. Writes one log line per attempt.
+/// </summary>
+public sealed class DeliveryAttempt(
+    IDeliveryStore store,
+    PuppetDirectory directory,
+    DeliveryTracker tracker,
+    DeliverySignal signal,
+    IServiceScopeFactory scopes,
+    TimeProvider time,
+    IOptions<DeliveryOptions> options,
+    ILogger<DeliveryAttempt> logger)
+{
+    private readonly DeliveryOptions _options = options.Value;
+
+    /// <summary>Who holds this replica's leases.</summary>
+    public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
+    public async Task RunAsync(DeliveryRecord record, bool isProbe, CancellationToken abort)
+    {
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = record.Id, ["KfId"] = record.KfId });
+        var puppet = await directory.FindInCorpAsync(record.CorpId, record.KfId, CancellationToken.None);
+        var now = time.GetUtcNow().UtcDateTime;
+        if (puppet is null || !puppet.Online)
+        {
+            await DeadLetterAsync(record, record.Attempts, puppet is null ? "puppet is not registered" : "puppet is deregistered", now);
+            return;
+        }
+        if (now >= record.ExpiresAt)
+        {
+            await DeadLetterAsync(record, record.Attempts, RetryPolicy.GaveUp(record, record.Attempts, now, record.LastError), now);
+            return;
+        }
+        if (!isProbe && tracker.HealthOf(record.KfId).IsUnreachable)
+        {
+            // Leased a moment before its puppet stopped answering: it waits for the probe like the others.
+            await store.RescheduleAsync(record.Id, Owner, record.Attempts, record.NextAttemptAt,
+                record.LastError ?? "waiting for the puppet to answer again", CancellationToken.None);
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        DeliveryResult result;
+        using (var client = scopes.CreateScope())
+        {
+            try
+            {
+                result = await client.ServiceProvider.GetRequiredService<PuppetClient>().DeliverAsync(record.ToDelivery(puppet.Endpoint), abort);
+            }
+            catch (OperationCanceledException) when (abort.IsCancellationRequested)
+            {
+                await store.RescheduleAsync(record.Id, Owner, record.Attempts, time.GetUtcNow().UtcDateTime, "interrupted by shutdown", CancellationToken.None);
+                logger.LogWarning("Shutdown interrupted delivery for {KfId}; it stays queued", record.KfId);
+                return;
+            }
+        }
+
+        now = time.GetUtcNow().UtcDateTime;
+        var attempts = record.Attempts + 1;
+        if (result.Delivered)
+        {
+            await store.MarkDeliveredAsync(record.Id, Owner, attempts, now, CancellationToken.None);
+            var before = tracker.Succeeded(record.KfId, now);
+            ManagerMetrics.Deliveries.WithLabels("delivered").Inc();
+            ManagerMetrics.DeliveryLatency.Observe((now - record.ReceivedAt).TotalSeconds);
+            logger.LogInformation("Delivered {Kind} callback for {KfId} to {Endpoint} in {ElapsedMs:F0} ms (HTTP {StatusCode}, attempt {Attempt}, {AgeMs:F0} ms after receipt)",
+                record.Kind, record.KfId, puppet.Endpoint, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.StatusCode, attempts,
+                (now - record.ReceivedAt).TotalMilliseconds);
+            if (before.UnreachableSince is { } since)
+            {
+                logger.LogInformation("Puppet {KfId} answers again after {OutageSeconds:F1} s unreachable; its waiting events follow",
+                    record.KfId, (now - since).TotalSeconds);
+                signal.Notify();
+            }
+            return;
+        }
+
+        var wasUnreachable = tracker.HealthOf(record.KfId).IsUnreachable;
+        var health = tracker.Failed(record.KfId, now, result);
+        if (wasUnreachable && !health.IsUnreachable)
+        {
+            signal.Notify();
+        }
+        switch (RetryPolicy.AfterFailure(record, attempts, result, health, now, _options, Random.Shared.NextDouble()))
+        {
+            case NextStep.GiveUp giveUp:
+                await DeadLetterAsync(record, attempts, giveUp.Reason, now, puppet.Endpoint);
+                break;
+            case NextStep.RetryAt retry:
+                await store.RescheduleAsync(record.Id, Owner, attempts, retry.At, result.Error!, CancellationToken.None);
+                ManagerMetrics.Deliveries.WithLabels("retry").Inc();
+                logger.LogWarning("Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}, attempt {Attempt}){Unreachable}; next attempt at {NextAttemptAt:O}",
+                    record.Kind, record.KfId, puppet.Endpoint, result.Error, attempts,
+                    health.UnreachableSince is { } since ? $"; puppet unreachable since {since:O}, its events wait" : "", retry.At);
+                break;
+        }
+    }
+
+    private async Task DeadLetterAsync(DeliveryRecord record, int attempts, string reason, DateTime now, string? endpoint = null)
+    {
+        await store.DeadLetterAsync(record.Id, Owner, attempts, reason, now, CancellationToken.None);
+        ManagerMetrics.Deliveries.WithLabels("dead_lettered").Inc();
+        logger.LogWarning("Dead-lettered {Kind} callback for {KfId}{Endpoint}: {Reason}",
+            record.Kind, record.KfId, endpoint is null ? "" : " at " + endpoint, reason);
+    }
+}
