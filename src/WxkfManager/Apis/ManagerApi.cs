@@ -15,7 +15,7 @@ public static class ManagerApi
     public static RouteGroupBuilder MapManagerApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(Prefix).WithTags("Puppets")
-            .RequireManagementAccess((status, message) => Refuse(status, message))
+            .RequirePuppetAccess((status, message) => Refuse(status, message))
             .RequireRateLimiting(SecurityServiceCollectionExtensions.ManagementRateLimit);
         api.MapPost("/register", Register).WithName("register")
             .WithSummary("Register (or re-register) a puppet; it is online from now on");

@@ -46,7 +46,7 @@ public static class OperatorApi
     public static RouteGroupBuilder MapOperatorApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(Prefix).WithTags("Operator")
-            .RequireManagementAccess((status, message) => TypedResults.Problem(detail: message, statusCode: status))
+            .RequireOperatorAccess()
             .RequireRateLimiting(SecurityServiceCollectionExtensions.ManagementRateLimit);
         api.MapGet("/queue", GetQueue).WithName("queue").WithSummary("Delivery queue depth");
         api.MapGet("/puppets", GetPuppets).WithName("puppetDeliveries")

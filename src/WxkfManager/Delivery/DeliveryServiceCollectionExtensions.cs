@@ -18,6 +18,7 @@ public static class DeliveryServiceCollectionExtensions
         services.AddSingleton<DeliveryTracker>();
         services.AddHostedService<DeliveryWorker>();
         services.AddHttpClient<PuppetClient>(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(Security.PuppetHttpHandler.Create)
             .AddResilienceHandler(PipelineName, static (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<DeliveryOptions>>().Value;

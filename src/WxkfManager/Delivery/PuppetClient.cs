@@ -27,9 +27,13 @@ public sealed class PuppetClient(HttpClient http)
         {
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             var status = (int)response.StatusCode;
-            return response.IsSuccessStatusCode
-                ? new DeliveryResult(true, status, null)
+            return response.IsSuccessStatusCode ? new DeliveryResult(true, status, null)
+                : status is >= 300 and < 400 ? new DeliveryResult(false, status, DescribeRedirect(response))
                 : new DeliveryResult(false, status, $"puppet answered HTTP {status}");
+        }
+        catch (HttpRequestException exception) when (exception.InnerException is Security.PuppetAddressRefusedException refused)
+        {
+            return new DeliveryResult(false, null, refused.Message);
         }
         catch (HttpRequestException exception)
         {
@@ -43,5 +47,14 @@ public sealed class PuppetClient(HttpClient http)
         {
             return new DeliveryResult(false, null, "circuit open: the puppet's endpoint keeps failing", CircuitOpen: true);
         }
+    }
+
+    /// <summary>Names where the puppet tried to send us (scheme, host and port only: the rest is the puppet's to choose).</summary>
+    private static string DescribeRedirect(HttpResponseMessage response)
+    {
+        var target = response.Headers.Location is { IsAbsoluteUri: true } location
+            ? $" to {location.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped)}"
+            : "";
+        return $"puppet answered HTTP {(int)response.StatusCode}, a redirect{target}: redirects are not followed";
     }
 }

@@ -16,6 +16,8 @@ public static class WeComServiceCollectionExtensions
     {
         services.AddHttpClient<WeComClient>((sp, client) =>
                 client.Timeout = sp.GetRequiredService<IOptions<WeComOptions>>().Value.Timeout + TimeSpan.FromSeconds(5))
+            // The proxy passes WeCom's answer back as it is; it never follows a redirect somewhere else.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .AddResilienceHandler("wecom", static (pipeline, context) =>
             {
                 var timeout = context.ServiceProvider.GetRequiredService<IOptions<WeComOptions>>().Value.Timeout;
