@@ -40,10 +40,17 @@ public static class ManagerApi
         }
 
         var registration = new PuppetRegistration(
-            body.KfId!, body.KfName!, body.Endpoint!, body.CorpId!, body.CorpSecret!, body.Token!, body.EncodingAesKey!,
+            body.KfId!, body.KfName!, RegistrationValidation.NormalizeEndpoint(body.Endpoint!), body.CorpId!, body.CorpSecret!, body.Token!, body.EncodingAesKey!,
             Online: true, LastOnlineDate: null, RegisteredAt: time.GetUtcNow().UtcDateTime);
         try
         {
+            var differences = RegistrationOwnership.Differences(await registry.FindAsync(registration.KfId, cancellationToken), body);
+            if (differences.Count > 0)
+            {
+                logger.LogWarning("Refused a registration of {KfId} for {CorpId} from {ClientAddress}: its {Differences} differ from the registered puppet's",
+                    registration.KfId, registration.CorpId, request.HttpContext.Connection.RemoteIpAddress, string.Join(", ", differences));
+                return Refuse(StatusCodes.Status409Conflict, RegistrationOwnership.Refusal(registration.KfId, differences));
+            }
             var stored = await registry.UpsertAsync(registration, cancellationToken);
             await directory.ApplyAsync(stored, cancellationToken);
         }
@@ -92,9 +99,9 @@ public static class ManagerApi
     public static async Task<Results<Ok<PuppetInfo>, JsonHttpResult<ManagerResponse>>> GetPuppetInfo(
         string kfId, IPuppetRegistry registry, DeliveryTracker tracker, ILogger<PuppetInfo> logger, CancellationToken cancellationToken)
     {
-        if (!RegistrationValidation.IsIdentifier(kfId))
+        if (!WeComIds.IsOpenKfId(kfId))
         {
-            return Refuse(StatusCodes.Status400BadRequest, "kfId must be 1-128 letters, digits, '_', '-', '.' or '@'");
+            return Refuse(StatusCodes.Status400BadRequest, "kfId " + WeComIds.OpenKfIdRule);
         }
         try
         {
