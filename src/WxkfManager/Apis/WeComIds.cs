@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 
 namespace WxkfManager.Apis;
@@ -24,9 +25,9 @@ public static partial class WeComIds
     [GeneratedRegex("^[A-Za-z0-9_\\-+/=]{1,256}$")]
     private static partial Regex SyncTokenPattern();
 
-    public static bool IsCorpId(string? value) => value is not null && CorpIdPattern().IsMatch(value);
+    public static bool IsCorpId([NotNullWhen(true)] string? value) => value is not null && CorpIdPattern().IsMatch(value);
 
-    public static bool IsOpenKfId(string? value) => value is not null && OpenKfIdPattern().IsMatch(value);
+    public static bool IsOpenKfId([NotNullWhen(true)] string? value) => value is not null && OpenKfIdPattern().IsMatch(value);
 
-    public static bool IsSyncToken(string? value) => value is not null && SyncTokenPattern().IsMatch(value);
+    public static bool IsSyncToken([NotNullWhen(true)] string? value) => value is not null && SyncTokenPattern().IsMatch(value);
 }

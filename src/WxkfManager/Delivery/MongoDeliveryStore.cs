@@ -17,6 +17,7 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     internal const string SignatureKeyIndexName = "signatureKey_1";
     internal const string DueIndexName = "state_1_nextAttemptAt_1";
     internal const string CompletedIndexName = "state_1_completedAt_1";
+    internal const string PuppetIndexName = "kfId_1_state_1";
 
     internal static readonly FindOneAndUpdateOptions<DeliveryDocument> ClaimOptions =
         new() { Sort = Sorts.DueFirst, ReturnDocument = ReturnDocument.After };
@@ -49,6 +50,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
             new CreateIndexOptions { Name = DueIndexName }),
         new(Builders<DeliveryDocument>.IndexKeys.Ascending(d => d.State).Ascending(d => d.CompletedAt),
             new CreateIndexOptions { Name = CompletedIndexName }),
+        new(Builders<DeliveryDocument>.IndexKeys.Ascending(d => d.KfId).Ascending(d => d.State),
+            new CreateIndexOptions { Name = PuppetIndexName }),
     ];
 
     public async Task InitializeAsync(CancellationToken cancellationToken) =>
@@ -101,6 +104,9 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
 
     public Task<bool> DeadLetterAsync(string id, string owner, int attempts, string reason, DateTime at, CancellationToken cancellationToken) =>
         UpdateLeasedAsync(id, owner, Updates.DeadLettered(attempts, reason, at), cancellationToken);
+
+    public async Task<int> CountQueuedAsync(string kfId, CancellationToken cancellationToken) =>
+        (int)await _collection.CountDocumentsAsync(Filters.QueuedFor(kfId), cancellationToken: cancellationToken);
 
     public async Task<DeliveryQueueStats> GetStatsAsync(DateTime now, CancellationToken cancellationToken)
     {
@@ -186,6 +192,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
             ById(id) & InState(DeliveryState.Pending) & Filter.Eq(d => d.LeaseOwner, owner);
 
         public static FilterDefinition<DeliveryDocument> DeadLetter(string id) => ById(id) & InState(DeliveryState.Dead);
+
+        public static FilterDefinition<DeliveryDocument> QueuedFor(string kfId) => Filter.Eq(d => d.KfId, kfId) & InState(DeliveryState.Pending);
 
         public static FilterDefinition<DeliveryDocument> PendingUnleased(DateTime now) =>
             InState(DeliveryState.Pending) & (Filter.Eq(d => d.LeaseUntil, null) | Filter.Lte(d => d.LeaseUntil, now));

@@ -54,7 +54,17 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
             );
             CREATE INDEX IF NOT EXISTS ix_deliveries_due ON deliveries (state, next_attempt_at);
             CREATE INDEX IF NOT EXISTS ix_deliveries_completed ON deliveries (state, completed_at);
+            CREATE INDEX IF NOT EXISTS ix_deliveries_kf ON deliveries (kf_id, state);
             """, cancellationToken);
+    }
+
+    public async Task<int> CountQueuedAsync(string kfId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM deliveries WHERE kf_id = $kfId AND state = 'Pending';";
+        command.Parameters.AddWithValue("$kfId", kfId);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken) =>
