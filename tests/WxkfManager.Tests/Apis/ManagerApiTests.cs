@@ -110,7 +110,7 @@ public sealed class ManagerApiTests(ManagerApp app) : IClassFixture<ManagerApp>
     [Fact]
     public async Task Deregister_OfUnknownPuppet_IsNotFound()
     {
-        using var response = await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId = "wk-nobody", corpId = "ww-nobody" }, Ct);
+        using var response = await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId = "wk-nobody", corpId = "wwnobody" }, Ct);
 
         await AssertManagerErrorAsync(response, HttpStatusCode.NotFound, "wk-nobody");
     }
@@ -122,7 +122,7 @@ public sealed class ManagerApiTests(ManagerApp app) : IClassFixture<ManagerApp>
         var kfId = TestCorp.NewKfId();
         (await Client.PostAsJsonAsync("/puppetWxkfManager/register", corp.Registration(kfId, "http://10.0.0.5:8080"), Ct)).EnsureSuccessStatusCode();
 
-        using var response = await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId, corpId = "ww-other" }, Ct);
+        using var response = await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId, corpId = "wwother" }, Ct);
 
         await AssertManagerErrorAsync(response, HttpStatusCode.NotFound, kfId);
         var info = await Client.GetFromJsonAsync<JsonElement>($"/puppetWxkfManager/puppetWxkfInfo/{kfId}", Ct);

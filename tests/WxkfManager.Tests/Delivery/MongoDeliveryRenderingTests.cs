@@ -282,7 +282,19 @@ public sealed class MongoDeliveryRenderingTests
                 Assert.Equal("""{ "state" : 1, "completedAt" : 1 }""", completed.Keys.Render(Args).ToJson());
                 Assert.Equal("state_1_completedAt_1", completed.Options.Name);
                 Assert.NotEqual(true, completed.Options.Unique);
+            },
+            perPuppet =>
+            {
+                Assert.Equal("""{ "kfId" : 1, "state" : 1 }""", perPuppet.Keys.Render(Args).ToJson());
+                Assert.Equal("kfId_1_state_1", perPuppet.Options.Name);
+                Assert.NotEqual(true, perPuppet.Options.Unique);
             });
+    }
+
+    [Fact]
+    public void QueuedFor_CountsOnePuppetsPendingRecords()
+    {
+        Assert.Equal("""{ "kfId" : "wk1", "state" : "Pending" }""", MongoDeliveryStore.Filters.QueuedFor("wk1").Render(Args).ToJson());
     }
 
     private static string Render(UpdateDefinition<DeliveryDocument> update) => update.Render(Args).ToJson();
