@@ -58,6 +58,10 @@ public sealed class ServiceProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
             }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A first answer slower than the poll's timeout (a loaded machine, JIT): ask again.
+            }
             await Task.Delay(200, cancellationToken);
         }
         await service.DisposeAsync();
