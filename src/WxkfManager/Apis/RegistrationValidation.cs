@@ -3,7 +3,7 @@ using WxkfManager.Crypto;
 namespace WxkfManager.Apis;
 
 /// <summary>Checks a registration field by field, so the puppet's operator reads every problem at once.</summary>
-public static partial class RegistrationValidation
+public static class RegistrationValidation
 {
     public static IReadOnlyList<string> Validate(RegisterRequest request) => Validate(request, []);
 

@@ -94,6 +94,18 @@ public sealed class PuppetConnectionTests(NarrowedManagerApp app) : IClassFixtur
     }
 
     [Fact]
+    public async Task TheWeComProxy_PassesARedirectBack_WithoutFollowingIt()
+    {
+        // A client that does not follow redirects itself, to see the manager's own answer.
+        using var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = app.Client.BaseAddress };
+
+        using var response = await client.GetAsync("/puppetWxkfManager/wxkfRequestProxy/redirect", Ct);
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.Equal(0, app.WeCom.RedirectedHits);
+    }
+
+    [Fact]
     public async Task ANameThatResolvesToARefusedAddressAfterRegistration_IsRefusedAtConnectTime()
     {
         var corp = new TestCorp();
