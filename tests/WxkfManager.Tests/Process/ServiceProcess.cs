@@ -44,6 +44,21 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
+        try
+        {
+            await WaitUntilReadyAsync(service, process, cancellationToken);
+            return service;
+        }
+        catch
+        {
+            // Never leave the process running behind a failed start (a cancelled test included).
+            await service.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task WaitUntilReadyAsync(ServiceProcess service, System.Diagnostics.Process process, CancellationToken cancellationToken)
+    {
         using var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline && !process.HasExited)
@@ -52,7 +67,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             {
                 if ((await client.GetAsync("/ready", cancellationToken)).IsSuccessStatusCode)
                 {
-                    return service;
+                    return;
                 }
             }
             catch (HttpRequestException)
@@ -64,7 +79,6 @@ public sealed class ServiceProcess : IAsyncDisposable
             }
             await Task.Delay(200, cancellationToken);
         }
-        await service.DisposeAsync();
         throw new InvalidOperationException("the service process did not become ready");
     }
 
