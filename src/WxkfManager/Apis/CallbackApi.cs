@@ -22,7 +22,8 @@ public static class CallbackApi
         api.MapPost("/{corpId}", Receive).WithName("callback")
             .WithSummary("WeCom's encrypted callback: verified, then forwarded unchanged to the puppet's /callback");
         api.MapPost("/decrypted/{corpId}", ReceiveDecrypted).WithName("decryptedCallback")
-            .WithSummary("A gateway's decrypted event {token, openKfId}: forwarded to the puppet's /callback/decrypted");
+            .WithSummary("A gateway's decrypted event {token, openKfId}: forwarded to the puppet's /callback/decrypted")
+            .RequireGatewayAccess((status, message) => Refuse(status, message, "gateway_refused"));
         return api;
     }
 
@@ -50,6 +51,10 @@ public static class CallbackApi
         {
             return TooManyFailures();
         }
+        if (!WeComIds.IsCorpId(corpId))
+        {
+            return Refuse(StatusCodes.Status400BadRequest, WeComIds.CorpIdRule, "bad_corp_id");
+        }
         var signed = query.ToSignedQuery(out var problem);
         if (signed is null || string.IsNullOrEmpty(echostr))
         {
@@ -58,7 +63,9 @@ public static class CallbackApi
         // Base64 has no spaces: a space is a '+' that was not percent-encoded on the way in.
         var result = await intake.VerifyUrlAsync(corpId, signed, echostr.Replace(' ', '+'), cancellationToken);
         RecordFailure(result, limiter, client);
-        return result.Status == IntakeStatus.Verified ? TypedResults.Text(result.Detail, "text/plain") : ToProblem(result);
+        return result.Status == IntakeStatus.Verified
+            ? TypedResults.Text(result.Detail, "text/plain")
+            : ToProblem(result, context.Response, context.RequestServices.GetRequiredService<IOptions<CallbackOptions>>().Value);
     }
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Receive(
@@ -71,6 +78,10 @@ public static class CallbackApi
         if (limiter.IsBlocked(client))
         {
             return TooManyFailures();
+        }
+        if (!WeComIds.IsCorpId(corpId))
+        {
+            return Refuse(StatusCodes.Status400BadRequest, WeComIds.CorpIdRule, "bad_corp_id");
         }
         var signed = query.ToSignedQuery(out var problem);
         if (signed is null)
@@ -90,14 +101,18 @@ public static class CallbackApi
         RecordFailure(result, limiter, client);
         return IsAccepted(result.Status)
             ? TypedResults.Text(Success, "text/plain")
-            : ToProblem(result);
+            : ToProblem(result, request.HttpContext.Response, options.Value);
     }
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> ReceiveDecrypted(
-        string corpId, HttpRequest request, CallbackIntake intake, CancellationToken cancellationToken)
+        string corpId, HttpRequest request, CallbackIntake intake, IOptions<CallbackOptions> options, CancellationToken cancellationToken)
     {
         Metrics.ManagerMetrics.CallbacksReceived.WithLabels("decrypted").Inc();
-        var (body, raw, error, tooLarge) = await RequestBody.ReadJsonAsync<DecryptedCallback>(request, cancellationToken);
+        if (!WeComIds.IsCorpId(corpId))
+        {
+            return Refuse(StatusCodes.Status400BadRequest, WeComIds.CorpIdRule, "bad_corp_id");
+        }
+        var (body, _, error, tooLarge) = await RequestBody.ReadJsonAsync<DecryptedCallback>(request, options.Value.MaxDecryptedBodyBytes, cancellationToken);
         if (body is null)
         {
             return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!, tooLarge ? "too_large" : "bad_body");
@@ -106,24 +121,44 @@ public static class CallbackApi
         {
             return Refuse(StatusCodes.Status400BadRequest, "body must have non-empty token and openKfId", "bad_body");
         }
-        var result = await intake.ReceiveDecryptedAsync(corpId, body.OpenKfId, body.Token, raw!, cancellationToken);
+        if (!WeComIds.IsOpenKfId(body.OpenKfId))
+        {
+            return Refuse(StatusCodes.Status400BadRequest, "openKfId " + WeComIds.OpenKfIdRule, "bad_body");
+        }
+        if (!WeComIds.IsSyncToken(body.Token))
+        {
+            return Refuse(StatusCodes.Status400BadRequest, WeComIds.SyncTokenRule, "bad_body");
+        }
+        // Only what the puppet reads is stored and forwarded, whatever else the sender put in.
+        var stored = System.Text.Json.JsonSerializer.Serialize(new DecryptedCallback(body.Token, body.OpenKfId));
+        var result = await intake.ReceiveDecryptedAsync(corpId, body.OpenKfId, body.Token, stored, cancellationToken);
         Count(result);
         return IsAccepted(result.Status)
             ? TypedResults.Text(Roger, "text/plain")
-            : ToProblem(result);
+            : ToProblem(result, request.HttpContext.Response, options.Value);
     }
 
     // Stored (queued or dead-lettered), already stored, or not ours to forward: the sender need not resend.
+    // An unsigned event for an unknown puppet is answered as if accepted (not stored), so the gateway path lists nothing.
     private static bool IsAccepted(IntakeStatus status) =>
-        status is IntakeStatus.Queued or IntakeStatus.Ignored or IntakeStatus.Duplicate or IntakeStatus.DeadLettered;
+        status is IntakeStatus.Queued or IntakeStatus.Ignored or IntakeStatus.Duplicate or IntakeStatus.DeadLettered or IntakeStatus.UnknownPuppet;
 
-    private static ProblemHttpResult ToProblem(IntakeResult result) => result.Status switch
+    private static ProblemHttpResult ToProblem(IntakeResult result, HttpResponse response, CallbackOptions options)
     {
-        IntakeStatus.UnknownCorp => Refuse(StatusCodes.Status404NotFound, result.Detail),
-        IntakeStatus.SignatureMismatch => Refuse(StatusCodes.Status403Forbidden, result.Detail),
-        IntakeStatus.StoreUnavailable => Refuse(StatusCodes.Status503ServiceUnavailable, result.Detail),
-        _ => Refuse(StatusCodes.Status400BadRequest, result.Detail),
-    };
+        switch (result.Status)
+        {
+            // Alike on purpose: status and detail say nothing of whether the corp is registered.
+            case IntakeStatus.UnknownCorp or IntakeStatus.SignatureMismatch:
+                return Refuse(StatusCodes.Status403Forbidden, CallbackIntake.SignatureRefusal);
+            case IntakeStatus.QueueFull:
+                response.Headers.RetryAfter = options.QueueFullRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Refuse(StatusCodes.Status503ServiceUnavailable, result.Detail);
+            case IntakeStatus.StoreUnavailable:
+                return Refuse(StatusCodes.Status503ServiceUnavailable, result.Detail);
+            default:
+                return Refuse(StatusCodes.Status400BadRequest, result.Detail);
+        }
+    }
 
     private static void RecordFailure(IntakeResult result, SignatureFailureLimiter limiter, System.Net.IPAddress? client)
     {

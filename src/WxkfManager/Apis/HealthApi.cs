@@ -28,9 +28,8 @@ public static class HealthApi
         IPuppetRegistry registry, PuppetDirectory directory, IOptions<StorageOptions> storage, IOptions<SecurityOptions> security,
         ILogger<HealthStatus> logger, CancellationToken cancellationToken)
     {
-        IReadOnlyList<string>? warnings = security.Value.HasManagementKey
-            ? null
-            : ["MANAGER_API_KEY is not set: the management and operator endpoints are open to anyone who can reach them"];
+        var all = Security.SecurityWarnings.For(security.Value);
+        IReadOnlyList<string>? warnings = all.Count == 0 ? null : all;
         var store = storage.Value.UsesMongo ? "mongodb" : "sqlite";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(3));

@@ -15,7 +15,7 @@ public static class ManagerApi
     public static RouteGroupBuilder MapManagerApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(Prefix).WithTags("Puppets")
-            .RequireManagementAccess((status, message) => Refuse(status, message))
+            .RequirePuppetAccess((status, message) => Refuse(status, message))
             .RequireRateLimiting(SecurityServiceCollectionExtensions.ManagementRateLimit);
         api.MapPost("/register", Register).WithName("register")
             .WithSummary("Register (or re-register) a puppet; it is online from now on");
@@ -40,14 +40,22 @@ public static class ManagerApi
         }
 
         var now = services.Time.GetUtcNow().UtcDateTime;
-        var instance = new PuppetInstance(ClientAddress(request.HttpContext), body.Endpoint!, now);
+        var endpoint = RegistrationValidation.NormalizeEndpoint(body.Endpoint!);
+        var instance = new PuppetInstance(ClientAddress(request.HttpContext), endpoint, now);
         PuppetRegistration registration;
         int released;
         try
         {
             var existing = await services.Registry.FindAsync(body.KfId!, cancellationToken);
+            var differences = RegistrationOwnership.Differences(existing, body);
+            if (differences.Count > 0)
+            {
+                logger.LogWarning("Refused a registration of {KfId} for {CorpId} from {ClientAddress}: its {Differences} differ from the registered puppet's",
+                    body.KfId, body.CorpId, instance.Address, string.Join(", ", differences));
+                return Refuse(StatusCodes.Status409Conflict, RegistrationOwnership.Refusal(body.KfId!, differences));
+            }
             registration = new PuppetRegistration(
-                body.KfId!, body.KfName!, body.Endpoint!, body.CorpId!, body.CorpSecret!, body.Token!, body.EncodingAesKey!,
+                body.KfId!, body.KfName!, endpoint, body.CorpId!, body.CorpSecret!, body.Token!, body.EncodingAesKey!,
                 Online: true, LastOnlineDate: null, RegisteredAt: now)
             {
                 Instances = HandOver.AfterRegistration(existing?.CorpId == body.CorpId ? existing : null, instance),
@@ -74,7 +82,7 @@ public static class ManagerApi
     private static async Task<int> ReleaseBacklogAsync(PuppetServices services, string kfId, DateTime now, CancellationToken cancellationToken)
     {
         var maxAge = services.Delivery.Value.MaxAge;
-        services.Tracker.Reset(kfId);
+        services.Tracker.Registered(kfId, now, services.Registration.Value.ReleaseDelay);
         var released = await services.Queue.ReleaseForPuppetAsync(kfId, now, now - maxAge, now + maxAge, cancellationToken);
         if (released > 0)
         {
@@ -136,9 +144,9 @@ public static class ManagerApi
     public static async Task<Results<Ok<PuppetInfo>, JsonHttpResult<ManagerResponse>>> GetPuppetInfo(
         string kfId, IPuppetRegistry registry, IDeliveryStore queue, DeliveryTracker tracker, ILogger<PuppetInfo> logger, CancellationToken cancellationToken)
     {
-        if (!RegistrationValidation.IsIdentifier(kfId))
+        if (!WeComIds.IsOpenKfId(kfId))
         {
-            return Refuse(StatusCodes.Status400BadRequest, "kfId must be 1-128 letters, digits, '_', '-', '.' or '@'");
+            return Refuse(StatusCodes.Status400BadRequest, "kfId " + WeComIds.OpenKfIdRule);
         }
         try
         {

@@ -46,7 +46,7 @@ public static class OperatorApi
     public static RouteGroupBuilder MapOperatorApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup(Prefix).WithTags("Operator")
-            .RequireManagementAccess((status, message) => TypedResults.Problem(detail: message, statusCode: status))
+            .RequireOperatorAccess()
             .RequireRateLimiting(SecurityServiceCollectionExtensions.ManagementRateLimit);
         api.MapGet("/queue", GetQueue).WithName("queue").WithSummary("Delivery queue depth");
         api.MapGet("/puppets", GetPuppets).WithName("puppetDeliveries")
@@ -54,6 +54,7 @@ public static class OperatorApi
         api.MapGet("/dead-letters", ListDeadLetters).WithName("deadLetters").WithSummary("Events given up on, newest first, with the reason");
         api.MapPost("/dead-letters/{id}/replay", ReplayOne).WithName("replayDeadLetter").WithSummary("Queue one dead letter again");
         api.MapPost("/dead-letters/replay", ReplayAll).WithName("replayAllDeadLetters").WithSummary("Queue every dead letter again");
+        api.MapOperatorPuppetApi();
         return api;
     }
 

@@ -15,6 +15,7 @@ public sealed class PuppetServices(
     HandOverProbe probe,
     TimeProvider time,
     IOptions<DeliveryOptions> delivery,
+    IOptions<RegistrationOptions> registration,
     IOptionsMonitor<SecurityOptions> security,
     ILogger<PuppetServices> logger)
 {
@@ -26,6 +27,7 @@ public sealed class PuppetServices(
     public HandOverProbe Probe { get; } = probe;
     public TimeProvider Time { get; } = time;
     public IOptions<DeliveryOptions> Delivery { get; } = delivery;
+    public IOptions<RegistrationOptions> Registration { get; } = registration;
     public IOptionsMonitor<SecurityOptions> Security { get; } = security;
     public ILogger<PuppetServices> Logger { get; } = logger;
 }

@@ -1,23 +1,19 @@
-using System.Text.RegularExpressions;
 using WxkfManager.Crypto;
 
 namespace WxkfManager.Apis;
 
 /// <summary>Checks a registration field by field, so the puppet's operator reads every problem at once.</summary>
-public static partial class RegistrationValidation
+public static class RegistrationValidation
 {
-    [GeneratedRegex("^[A-Za-z0-9_\\-.@]{1,128}$")]
-    private static partial Regex Identifier();
-
     public static IReadOnlyList<string> Validate(RegisterRequest request) => Validate(request, []);
 
     public static IReadOnlyList<string> Validate(RegisterRequest request, IReadOnlyCollection<string> allowedHosts)
     {
         var errors = new List<string>();
-        CheckIdentifier(request.KfId, "kfId", errors);
-        CheckText(request.KfName, "kfName", 256, errors);
+        CheckKfId(request.KfId, errors);
+        CheckText(request.KfName, "kfName", 256, errors, spacesAllowed: true);
         CheckEndpoint(request.Endpoint, allowedHosts, errors);
-        CheckIdentifier(request.CorpId, "corpId", errors);
+        CheckCorpId(request.CorpId, errors);
         CheckText(request.CorpSecret, "corpSecret", 512, errors);
         CheckText(request.Token, "token", 128, errors);
         if (!EncodingAesKey.TryParse(request.EncodingAesKey, out _, out var keyError))
@@ -30,36 +26,60 @@ public static partial class RegistrationValidation
     public static IReadOnlyList<string> Validate(DeregisterRequest request)
     {
         var errors = new List<string>();
-        CheckIdentifier(request.KfId, "kfId", errors);
-        CheckIdentifier(request.CorpId, "corpId", errors);
+        CheckKfId(request.KfId, errors);
+        CheckCorpId(request.CorpId, errors);
         return errors;
     }
 
-    public static bool IsIdentifier(string? value) => value is not null && Identifier().IsMatch(value);
+    /// <summary>The endpoint as it is stored and called: scheme, host, port and path, parsed and re-written.</summary>
+    public static string NormalizeEndpoint(string endpoint)
+    {
+        var uri = new Uri(endpoint, UriKind.Absolute);
+        // The manager appends /callback: a trailing slash adds nothing.
+        return uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped).TrimEnd('/');
+    }
 
-    private static void CheckIdentifier(string? value, string name, List<string> errors)
+    private static void CheckKfId(string? value, List<string> errors)
     {
         if (string.IsNullOrEmpty(value))
         {
-            errors.Add($"{name} is required");
+            errors.Add("kfId is required");
         }
-        else if (!Identifier().IsMatch(value))
+        else if (!WeComIds.IsOpenKfId(value))
         {
-            errors.Add($"{name} must be 1-128 letters, digits, '_', '-', '.' or '@'");
+            errors.Add("kfId " + WeComIds.OpenKfIdRule);
         }
     }
 
-    private static void CheckText(string? value, string name, int maxLength, List<string> errors)
+    private static void CheckCorpId(string? value, List<string> errors)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            errors.Add("corpId is required");
+        }
+        else if (!WeComIds.IsCorpId(value))
+        {
+            errors.Add(WeComIds.CorpIdRule);
+        }
+    }
+
+    /// <summary>Secrets and keys have no whitespace; a display name may have spaces, never control characters.</summary>
+    private static void CheckText(string? value, string name, int maxLength, List<string> errors, bool spacesAllowed = false)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
             errors.Add($"{name} is required");
         }
-        else if (value.Length > maxLength || value.Any(char.IsControl))
+        else if (value.Length > maxLength || value.Any(IsControl) || (!spacesAllowed && value.Any(char.IsWhiteSpace)))
         {
-            errors.Add($"{name} must be at most {maxLength} characters, without control characters");
+            errors.Add(spacesAllowed
+                ? $"{name} must be at most {maxLength} characters, without control characters"
+                : $"{name} must be at most {maxLength} characters, without whitespace or control characters");
         }
     }
+
+    // Line and paragraph separators end a line in some viewers, like CR and LF.
+    private static bool IsControl(char c) => char.IsControl(c) || c is '\u2028' or '\u2029';
 
     private static void CheckEndpoint(string? endpoint, IReadOnlyCollection<string> allowedHosts, List<string> errors)
     {
@@ -68,7 +88,12 @@ public static partial class RegistrationValidation
             errors.Add("endpoint is required");
             return;
         }
-        if (endpoint.Length > 2048
+        if (endpoint.Any(c => IsControl(c) || char.IsWhiteSpace(c)))
+        {
+            // Uri drops tabs and newlines silently; the raw string must not reach the store or a log.
+            errors.Add("endpoint must be an absolute http or https URL without whitespace or control characters");
+        }
+        else if (endpoint.Length > 2048
             || !Uri.TryCreate(endpoint, UriKind.Absolute, out var uri)
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
             || string.IsNullOrEmpty(uri.Host))

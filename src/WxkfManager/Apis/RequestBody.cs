@@ -42,10 +42,13 @@ public static class RequestBody
         }
     }
 
-    public static async Task<(T? Value, string? Raw, string? Error, bool TooLarge)> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+    public static Task<(T? Value, string? Raw, string? Error, bool TooLarge)> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class => ReadJsonAsync<T>(request, MaxJsonBytes, cancellationToken);
+
+    public static async Task<(T? Value, string? Raw, string? Error, bool TooLarge)> ReadJsonAsync<T>(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
         where T : class
     {
-        var (text, error, tooLarge) = await ReadTextAsync(request, MaxJsonBytes, cancellationToken);
+        var (text, error, tooLarge) = await ReadTextAsync(request, maxBytes, cancellationToken);
         if (text is null)
         {
             return (null, null, error, tooLarge);

@@ -21,6 +21,9 @@ public sealed class CallbackIntake(
     IOptions<CallbackOptions> callbackOptions,
     ILogger<CallbackIntake> logger)
 {
+    /// <summary>The one answer for an unknown corp and a bad signature; the log and metrics keep which it was.</summary>
+    public const string SignatureRefusal = "msg_signature does not match";
+
     public async Task<IntakeResult> VerifyUrlAsync(string corpId, SignedQuery query, string echostr, CancellationToken cancellationToken)
     {
         var opened = await OpenAsync(corpId, query, echostr, cancellationToken);
@@ -60,9 +63,9 @@ public sealed class CallbackIntake(
             logger.LogInformation("Ignoring event {Event} for {CorpId}: only kf_msg_or_event is forwarded", kfEvent.Event ?? "(none)", corpId);
             return IntakeResult.Of(IntakeStatus.Ignored, "event type is not forwarded");
         }
-        if (string.IsNullOrEmpty(kfEvent.OpenKfId))
+        if (!Apis.WeComIds.IsOpenKfId(kfEvent.OpenKfId))
         {
-            return IntakeResult.Of(IntakeStatus.MalformedEvent, "kf_msg_or_event has no OpenKfId");
+            return IntakeResult.Of(IntakeStatus.MalformedEvent, "kf_msg_or_event has no valid OpenKfId");
         }
         var puppet = await directory.FindInCorpAsync(corpId, kfEvent.OpenKfId, cancellationToken);
         return await RouteAsync(CallbackKind.Encrypted, corpId, kfEvent.OpenKfId, puppet, kfEvent.Token ?? "", body, query, cancellationToken);
@@ -70,12 +73,13 @@ public sealed class CallbackIntake(
 
     public async Task<IntakeResult> ReceiveDecryptedAsync(string corpId, string openKfId, string syncToken, string json, CancellationToken cancellationToken)
     {
-        // Unsigned input is stored only for a puppet registered in that corp, so strangers cannot fill the store.
+        // Unsigned input is stored only for a puppet registered and online in that corp, so strangers cannot fill
+        // the store; the sender is answered alike either way, so it cannot list corps and kfIds.
         var puppet = await directory.FindInCorpAsync(corpId, openKfId, cancellationToken);
-        if (puppet is null)
+        if (puppet is null || !puppet.Online)
         {
-            logger.LogWarning("Decrypted callback for {KfId}, which is not registered in {CorpId}; refused", openKfId, corpId);
-            return IntakeResult.Of(IntakeStatus.UnknownCorp, $"no puppet {openKfId} is registered in corp {corpId}");
+            logger.LogWarning("Decrypted callback for {KfId}, which is not registered and online in {CorpId}; answered, not stored", openKfId, corpId);
+            return IntakeResult.Of(IntakeStatus.UnknownPuppet, "not stored");
         }
         return await RouteAsync(CallbackKind.Decrypted, corpId, openKfId, puppet, syncToken, json, query: null, cancellationToken);
     }
@@ -116,6 +120,12 @@ public sealed class CallbackIntake(
         bool added;
         try
         {
+            if (deadReason is null && await store.CountQueuedAsync(kfId, cancellationToken) >= callbackOptions.Value.MaxQueuedPerPuppet)
+            {
+                logger.LogWarning("Refused {Kind} callback for {KfId} in {CorpId}: its queue holds {MaxQueued} events already; the sender is told to retry",
+                    kind, kfId, corpId, callbackOptions.Value.MaxQueuedPerPuppet);
+                return IntakeResult.Of(IntakeStatus.QueueFull, "this puppet's queue is full, retry later");
+            }
             added = await store.TryEnqueueAsync(record, cancellationToken);
         }
         catch (Exception exception) when (Apis.StoreFailure.IsStoreFailure(exception))
@@ -173,7 +183,8 @@ public sealed class CallbackIntake(
         if (credentials.Count == 0)
         {
             logger.LogWarning("Callback for {CorpId}, which has no registered puppet", corpId);
-            return (IntakeResult.Of(IntakeStatus.UnknownCorp, $"no puppet is registered for corp {corpId}"), null);
+            // Answered like a bad signature, so nobody can learn which corps are registered.
+            return (IntakeResult.Of(IntakeStatus.UnknownCorp, SignatureRefusal), null);
         }
 
         // A corp may run several apps: the credentials whose signature matches are the ones that sent it.
@@ -192,6 +203,6 @@ public sealed class CallbackIntake(
             return (null, result.Message);
         }
         logger.LogWarning("Callback for {CorpId} matches none of its {CredentialCount} registered apps' signatures", corpId, credentials.Count);
-        return (IntakeResult.Of(IntakeStatus.SignatureMismatch, "msg_signature does not match any app registered for this corp"), null);
+        return (IntakeResult.Of(IntakeStatus.SignatureMismatch, SignatureRefusal), null);
     }
 }

@@ -23,6 +23,12 @@ public enum IntakeStatus
     Undecryptable,
     MalformedEvent,
     StoreUnavailable,
+
+    /// <summary>Not stored: the puppet already has Callback:MaxQueuedPerPuppet events waiting.</summary>
+    QueueFull,
+
+    /// <summary>An unsigned (decrypted) event for a kfId not registered and online in that corp: answered like any other, not stored.</summary>
+    UnknownPuppet,
 }
 
 /// <summary>What became of a callback; Detail is the short reason a client may see (never a secret).</summary>

@@ -13,11 +13,11 @@ public static class DeliveryServiceCollectionExtensions
         services.AddHostedService<DeliveryWorker>();
         // One attempt per call: the queue decides about the next one (RetryPolicy), so no resilience handler here.
         services.AddHttpClient<PuppetClient>(client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(provider =>
             {
-                AllowAutoRedirect = false,
-                ConnectTimeout = provider.GetRequiredService<IOptions<DeliveryOptions>>().Value.ConnectTimeout,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                var handler = Security.PuppetHttpHandler.Create(provider);
+                handler.ConnectTimeout = provider.GetRequiredService<IOptions<DeliveryOptions>>().Value.ConnectTimeout;
+                return handler;
             });
         return services;
     }

@@ -44,16 +44,21 @@ public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
 
     public PuppetDeliveryState For(string kfId, int waiting = 0) => PuppetDeliveryState.From(HealthOf(kfId), waiting);
 
-    /// <summary>Puppets whose events must not be claimed for ordinary delivery: only their probe goes out.</summary>
-    public IReadOnlyCollection<string> Unreachable() =>
-        _byKfId.Where(p => p.Value.IsUnreachable).Select(p => p.Key).ToArray();
+    /// <summary>
+    /// Puppets whose events must not be claimed for ordinary delivery: unreachable ones (only their probe goes out)
+    /// and ones that have just registered.
+    /// </summary>
+    public IReadOnlyCollection<string> Waiting(DateTime now) =>
+        _byKfId.Where(p => p.Value.IsWaiting(now)).Select(p => p.Key).ToArray();
 
     public IReadOnlyList<string> ProbesDue(DateTime now) =>
         _byKfId.Where(p => p.Value.ProbeDue(now)).Select(p => p.Key).ToArray();
 
-    /// <summary>The earliest probe not yet due, so the worker can wake for it.</summary>
-    public DateTime? NextProbeAt() =>
-        _byKfId.Values.Where(h => h.IsUnreachable && !h.ProbeInFlight).Min(h => h.NextProbeAt);
+    /// <summary>The earliest probe or end of a hold, so the worker can wake for it.</summary>
+    public DateTime? NextWakeAt(DateTime now) =>
+        _byKfId.Values
+            .Select(h => h.IsUnreachable && !h.ProbeInFlight ? h.NextProbeAt : h.HoldUntil > now ? h.HoldUntil : null)
+            .Min();
 
     public bool TryBeginProbe(string kfId, DateTime now)
     {
@@ -79,8 +84,15 @@ public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
             ? h.Unreachable(now, failure.Error!, _options.ProbeFirstInterval, _options.ProbeMaxInterval)
             : h.Rejected(now, failure.Error!)).After;
 
-    /// <summary>The puppet registered again, or an operator replayed its events: start afresh.</summary>
+    /// <summary>An operator replayed the puppet's events: start afresh.</summary>
     public void Reset(string kfId) => _byKfId.TryRemove(kfId, out _);
+
+    /// <summary>
+    /// The puppet registered (again): earlier failures are forgotten, and its events wait <paramref name="settle"/>,
+    /// since a puppet registers before it has finished starting (wechaty-puppet-wxkf opens its cache after).
+    /// </summary>
+    public void Registered(string kfId, DateTime now, TimeSpan settle) =>
+        _byKfId[kfId] = PuppetHealth.Unknown with { HoldUntil = settle > TimeSpan.Zero ? now + settle : null };
 
     public void ResetAll() => _byKfId.Clear();
 

@@ -53,7 +53,7 @@ public sealed class DeliveryWorker(
                         started++;
                     }
                 }
-                var claimed = await store.ClaimDueAsync(attempt.Owner, free - started, now, _options.LeaseDuration, tracker.Unreachable(), stoppingToken);
+                var claimed = await store.ClaimDueAsync(attempt.Owner, free - started, now, _options.LeaseDuration, tracker.Waiting(now), stoppingToken);
                 foreach (var record in claimed)
                 {
                     await slots.WaitAsync(CancellationToken.None);
@@ -104,11 +104,11 @@ public sealed class DeliveryWorker(
         }
     }
 
-    /// <summary>The poll interval, or sooner when a puppet's probe falls due before it.</summary>
+    /// <summary>The poll interval, or sooner when a puppet's probe or hold falls due before it.</summary>
     private TimeSpan UntilNextLook(DateTime now)
     {
         var wait = _options.PollInterval;
-        if (tracker.NextProbeAt() is { } probe && probe - now < wait)
+        if (tracker.NextWakeAt(now) is { } probe && probe - now < wait)
         {
             wait = probe > now ? probe - now : TimeSpan.FromMilliseconds(1);
         }

@@ -37,6 +37,9 @@ public interface IDeliveryStore
 
     Task<bool> DeadLetterAsync(string id, string owner, int attempts, string reason, DateTime at, CancellationToken cancellationToken);
 
+    /// <summary>Records of one puppet not yet delivered nor dead (pending or in flight): what the per-puppet cap counts.</summary>
+    Task<int> CountQueuedAsync(string kfId, CancellationToken cancellationToken);
+
     Task<DeliveryQueueStats> GetStatsAsync(DateTime now, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<DeliveryRecord>> ListDeadLettersAsync(int limit, CancellationToken cancellationToken);

@@ -136,6 +136,9 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     public Task<bool> DeadLetterAsync(string id, string owner, int attempts, string reason, DateTime at, CancellationToken cancellationToken) =>
         UpdateLeasedAsync(id, owner, Updates.DeadLettered(attempts, reason, at), cancellationToken);
 
+    public async Task<int> CountQueuedAsync(string kfId, CancellationToken cancellationToken) =>
+        (int)await _collection.CountDocumentsAsync(Filters.QueuedFor(kfId), cancellationToken: cancellationToken);
+
     public async Task<DeliveryQueueStats> GetStatsAsync(DateTime now, CancellationToken cancellationToken)
     {
         var pending = _collection.CountDocumentsAsync(Filters.PendingUnleased(now), cancellationToken: cancellationToken);
@@ -251,6 +254,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
 
         public static FilterDefinition<DeliveryDocument> DeadFor(string kfId, DateTime receivedSince) =>
             Filter.Eq(d => d.KfId, kfId) & InState(DeliveryState.Dead) & Filter.Gte(d => d.ReceivedAt, receivedSince);
+
+        public static FilterDefinition<DeliveryDocument> QueuedFor(string kfId) => Filter.Eq(d => d.KfId, kfId) & InState(DeliveryState.Pending);
 
         public static FilterDefinition<DeliveryDocument> PendingUnleased(DateTime now) =>
             InState(DeliveryState.Pending) & (Filter.Eq(d => d.LeaseUntil, null) | Filter.Lte(d => d.LeaseUntil, now));

@@ -36,6 +36,10 @@ public sealed class PuppetClient(HttpClient http, IOptions<DeliveryOptions> opti
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attempt.Token);
             return Classify(response);
         }
+        catch (HttpRequestException exception) when (exception.InnerException is Security.PuppetAddressRefusedException refused)
+        {
+            return new DeliveryResult(false, null, refused.Message);
+        }
         catch (HttpRequestException exception)
         {
             return new DeliveryResult(false, null, $"connection failed: {exception.HttpRequestError}", FailureKind.Unreachable);
@@ -55,10 +59,19 @@ public sealed class PuppetClient(HttpClient http, IOptions<DeliveryOptions> opti
         }
         if (status is >= 300 and < 400)
         {
-            return new DeliveryResult(false, status, $"puppet redirected (HTTP {status}); redirects are not followed");
+            return new DeliveryResult(false, status, DescribeRedirect(response));
         }
         var unreachable = response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway
             or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
         return new DeliveryResult(false, status, $"puppet answered HTTP {status}", unreachable ? FailureKind.Unreachable : FailureKind.Rejected);
+    }
+
+    /// <summary>Names where the puppet tried to send us (scheme, host and port only: the rest is the puppet's to choose).</summary>
+    private static string DescribeRedirect(HttpResponseMessage response)
+    {
+        var target = response.Headers.Location is { IsAbsoluteUri: true } location
+            ? $" to {location.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped)}"
+            : "";
+        return $"puppet answered HTTP {(int)response.StatusCode}, a redirect{target}: redirects are not followed";
     }
 }

@@ -15,6 +15,11 @@ public sealed record PuppetHealth(
 {
     public static readonly PuppetHealth Unknown = new(null, null, null, 0, null, null, false);
 
+    /// <summary>Until when the puppet's events wait although it is reachable: it has just registered and may not be ready.</summary>
+    public DateTime? HoldUntil { get; init; }
+
+    public bool IsWaiting(DateTime now) => IsUnreachable || HoldUntil > now;
+
     public bool IsUnreachable => UnreachableSince is not null;
 
     public bool ProbeDue(DateTime now) => IsUnreachable && !ProbeInFlight && NextProbeAt <= now;

@@ -59,6 +59,15 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
             """, cancellationToken);
     }
 
+    public async Task<int> CountQueuedAsync(string kfId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _database.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM deliveries WHERE kf_id = $kfId AND state = 'Pending';";
+        command.Parameters.AddWithValue("$kfId", kfId);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken) =>
         _inserts.WriteAsync(record, cancellationToken);
 

@@ -40,7 +40,8 @@ public static class LoggingExtensions
         }
         else
         {
-            sinks.WriteTo.Console()
+            sinks.Enrich.With<ControlCharacterEscaper>()
+                .WriteTo.Console()
                 .WriteTo.File(logFile, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true);
         }
     }

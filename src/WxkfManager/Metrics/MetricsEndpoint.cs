@@ -8,8 +8,8 @@ namespace WxkfManager.Metrics;
 public static class MetricsEndpoint
 {
     /// <summary>
-    /// /metrics in Prometheus text format, behind the management key like the operator endpoints
-    /// (Prometheus sends it with <c>authorization: { credentials: KEY }</c>).
+    /// /metrics in Prometheus text format, behind the operator key like the operator endpoints
+    /// (Prometheus sends it with <c>authorization: { credentials: OPERATOR_KEY }</c>).
     /// </summary>
     public static IEndpointRouteBuilder MapManagerMetrics(this IEndpointRouteBuilder app)
     {
@@ -32,7 +32,7 @@ public static class MetricsEndpoint
             }
         });
         app.MapMetrics("/metrics")
-            .RequireManagementAccess((status, message) => TypedResults.Problem(detail: message, statusCode: status))
+            .RequireOperatorAccess()
             .WithTags("Operator");
         return app;
     }

@@ -46,6 +46,12 @@ public static class OptionsServiceCollectionExtensions
             .Configure<IConfiguration>((options, configuration) =>
             {
                 options.ManagementKey = NonEmpty(configuration["MANAGER_API_KEY"]) ?? options.ManagementKey;
+                options.OperatorKey = NonEmpty(configuration["MANAGER_OPERATOR_KEY"]) ?? options.OperatorKey;
+                options.GatewayKey = NonEmpty(configuration["MANAGER_GATEWAY_KEY"]) ?? options.GatewayKey;
+                if (NonEmpty(configuration["DECRYPTED_CALLBACK_NETWORKS"]) is { } gateways)
+                {
+                    options.GatewayNetworks = [.. gateways.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+                }
                 options.SecretsEncryptionKey = NonEmpty(configuration["SECRETS_ENCRYPTION_KEY"]) ?? options.SecretsEncryptionKey;
                 if (NonEmpty(configuration["MANAGER_ALLOWED_NETWORKS"]) is { } networks)
                 {
@@ -55,6 +61,10 @@ public static class OptionsServiceCollectionExtensions
             .ValidateDataAnnotations()
             .Validate(options => options.ManagementNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)),
                 "MANAGER_ALLOWED_NETWORKS must be CIDR networks, e.g. 10.0.0.0/8,192.168.1.0/24")
+            .Validate(options => options.GatewayNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)),
+                "DECRYPTED_CALLBACK_NETWORKS must be CIDR networks, e.g. 10.0.0.0/8")
+            .Validate(options => !options.HasOperatorKey || options.OperatorKey != options.ManagementKey,
+                "MANAGER_OPERATOR_KEY must differ from MANAGER_API_KEY: puppets carry that one in their URLs and logs")
             .Validate(options => options.AllowedPuppetHosts.All(h => !string.IsNullOrWhiteSpace(h)),
                 "Security:AllowedPuppetHosts must not contain empty entries")
             .Validate(options => options.SecretsEncryptionKey is null || Security.SecretProtector.IsValidKey(options.SecretsEncryptionKey),

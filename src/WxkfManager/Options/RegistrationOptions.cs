@@ -13,6 +13,13 @@ public sealed class RegistrationOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan HandOverProbeDelay { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// After a registration, how long the puppet's events (its backlog and new ones) wait before they go: a
+    /// puppet registers before it has finished starting, and an event that arrives first can be lost in it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan ReleaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How long that check may take; no HTTP answer within it counts as gone.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
     public TimeSpan HandOverProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);

@@ -11,7 +11,7 @@ public static class RegistrationServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddHttpClient(HandOverProbe.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+            .ConfigurePrimaryHttpMessageHandler(Security.PuppetHttpHandler.Create);
         services.AddSingleton<HandOverProbe>();
         return services;
     }

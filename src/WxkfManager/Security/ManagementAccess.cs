@@ -7,15 +7,50 @@ using WxkfManager.Options;
 namespace WxkfManager.Security;
 
 /// <summary>
-/// Guards management and operator endpoints: the caller's network, then the key, given as a bearer token
-/// or as the password of HTTP Basic credentials (what an unmodified puppet sends when its manager URL is
-/// http://user:KEY@manager:3000).
+/// Guards the non-callback endpoints by role. Each role needs the caller's network (MANAGER_ALLOWED_NETWORKS,
+/// checked first, for both roles) and then its own key, given as a bearer token or as the password of HTTP
+/// Basic credentials (what an unmodified puppet sends when its manager URL is http://user:KEY@manager:3000).
+/// Puppet endpoints take the puppet key (MANAGER_API_KEY); operator endpoints take the operator key
+/// (MANAGER_OPERATOR_KEY) and never the puppet key, which puppets print in their own logs.
 /// </summary>
 public static class ManagementAccess
 {
     public const string Challenge = "Basic realm=\"wxkf-manager\", Bearer";
 
+    /// <summary>For the puppets' endpoints: the network, then the puppet key when one is set.</summary>
+    public static TBuilder RequirePuppetAccess<TBuilder>(this TBuilder builder, Func<int, string, IResult> refuse)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.Require(refuse, static options => options.HasManagementKey
+            ? new RoleKey(options.ManagementKey, "the puppet key (MANAGER_API_KEY) is missing or wrong (Bearer, or Basic with the key as password)")
+            : RoleKey.Open);
+
+    /// <summary>
+    /// For operator endpoints (/operator, /metrics, the console): the network, then the operator key. With only
+    /// the puppet key set they are closed, so a puppet's key never opens them; with no key at all they are open.
+    /// </summary>
+    public static TBuilder RequireOperatorAccess<TBuilder>(this TBuilder builder, Func<int, string, IResult>? refuse = null)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.Require(
+            refuse ?? ((status, message) => TypedResults.Problem(detail: message, statusCode: status)),
+            static options => options.HasOperatorKey
+                ? new RoleKey(options.OperatorKey, "the operator key (MANAGER_OPERATOR_KEY) is missing or wrong (Bearer, or Basic with the key as password)")
+                : options.HasManagementKey
+                    ? new RoleKey(null, "operator endpoints are closed: set MANAGER_OPERATOR_KEY (MANAGER_API_KEY, the puppets' key, does not open them)")
+                    : RoleKey.Open);
+
+    /// <summary>Kept for code written before the roles: the stricter, operator, access.</summary>
     public static TBuilder RequireManagementAccess<TBuilder>(this TBuilder builder, Func<int, string, IResult> refuse)
+        where TBuilder : IEndpointConventionBuilder => builder.RequireOperatorAccess(refuse);
+
+    /// <summary>The key a role needs: none (Open), a key, or, with a null key, a role that is closed.</summary>
+    private sealed record RoleKey(string? Key, string Refusal)
+    {
+        public static readonly RoleKey Open = new(null, "");
+
+        public bool IsOpen => ReferenceEquals(this, Open);
+    }
+
+    private static TBuilder Require<TBuilder>(this TBuilder builder, Func<int, string, IResult> refuse, Func<SecurityOptions, RoleKey> keyOf)
         where TBuilder : IEndpointConventionBuilder
     {
         builder.AddEndpointFilter(async (context, next) =>
@@ -26,10 +61,19 @@ public static class ManagementAccess
             {
                 return refuse(StatusCodes.Status403Forbidden, "this address may not use the management API");
             }
-            if (options.HasManagementKey && !HasKey(http.Request, options.ManagementKey!))
+            var role = keyOf(options);
+            if (role.IsOpen)
+            {
+                return await next(context);
+            }
+            if (role.Key is null)
+            {
+                return refuse(StatusCodes.Status403Forbidden, role.Refusal);
+            }
+            if (!HasKey(http.Request, role.Key))
             {
                 http.Response.Headers.WWWAuthenticate = Challenge;
-                return refuse(StatusCodes.Status401Unauthorized, "the management API key is missing or wrong (Bearer, or Basic with the key as password)");
+                return refuse(StatusCodes.Status401Unauthorized, role.Refusal);
             }
             return await next(context);
         });

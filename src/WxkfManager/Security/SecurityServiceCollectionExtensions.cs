@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using WxkfManager.Apis;
 using WxkfManager.Options;
@@ -12,6 +13,8 @@ public static class SecurityServiceCollectionExtensions
     public static IServiceCollection AddSecurity(this IServiceCollection services)
     {
         services.AddSingleton<SignatureFailureLimiter>();
+        services.TryAddSingleton<IPuppetAddressResolver, DnsPuppetAddressResolver>();
+        services.AddSingleton<PuppetConnectPolicy>();
         services.AddSingleton<RecentCallbacks>();
         services.AddRateLimiter(limiter =>
         {
@@ -34,13 +37,13 @@ public static class SecurityServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Says loudly, at start-up, when the management API is open to anyone who can reach it.</summary>
+    /// <summary>Says loudly, at start-up, what is open or stored in clear: one line per setting, naming it.</summary>
     public static WebApplication WarnIfManagementIsOpen(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value;
-        if (!options.HasManagementKey)
+        foreach (var warning in SecurityWarnings.For(options))
         {
-            app.Logger.LogWarning("MANAGER_API_KEY is not set: anyone who can reach /puppetWxkfManager and /operator can register puppets and read their state. Set it in production.");
+            app.Logger.LogWarning("{SecurityWarning}. Set it in production.", warning);
         }
         return app;
     }

@@ -19,6 +19,8 @@ public static class WeComServiceCollectionExtensions
         services.Configure<TelemetryOptions>(options => options.SeverityProvider = static _ => ResilienceEventSeverity.Debug);
         services.AddHttpClient<WeComClient>((sp, client) =>
                 client.Timeout = sp.GetRequiredService<IOptions<WeComOptions>>().Value.Timeout + TimeSpan.FromSeconds(5))
+            // The proxy passes WeCom's answer back as it is; it never follows a redirect somewhere else.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .AddResilienceHandler("wecom", static (pipeline, context) =>
             {
                 var timeout = context.ServiceProvider.GetRequiredService<IOptions<WeComOptions>>().Value.Timeout;

@@ -45,11 +45,13 @@ public sealed class CallbackApiTests(ManagerApp app) : IClassFixture<ManagerApp>
     }
 
     [Fact]
-    public async Task VerifyUrl_ForUnknownCorp_IsNotFound()
+    public async Task VerifyUrl_ForUnknownCorp_IsAnsweredLikeABadSignature()
     {
-        using var response = await Client.GetAsync($"/callback/ww-nobody?msg_signature=a&timestamp={Now}&nonce=2&echostr=abc", Ct);
+        using var response = await Client.GetAsync($"/callback/wwnobody?msg_signature=a&timestamp={Now}&nonce=2&echostr=abc", Ct);
 
-        await AssertProblemAsync(response, HttpStatusCode.NotFound, "no puppet is registered for corp ww-nobody");
+        // Deliberately changed from 404 naming the corp: the answer must not tell which corps are registered.
+        await AssertProblemAsync(response, HttpStatusCode.Forbidden, "msg_signature does not match");
+        Assert.DoesNotContain("wwnobody", await response.Content.ReadAsStringAsync(Ct));
     }
 
     [Theory]
@@ -59,7 +61,7 @@ public sealed class CallbackApiTests(ManagerApp app) : IClassFixture<ManagerApp>
     [InlineData("msg_signature=a&timestamp=1&nonce=2", "echostr")]
     public async Task VerifyUrl_WithMissingQuery_IsBadRequestNamingIt(string query, string missing)
     {
-        using var response = await Client.GetAsync($"/callback/ww-any?{query}", Ct);
+        using var response = await Client.GetAsync($"/callback/wwany?{query}", Ct);
 
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, missing);
     }
@@ -276,14 +278,15 @@ public sealed class CallbackApiTests(ManagerApp app) : IClassFixture<ManagerApp>
     }
 
     [Fact]
-    public async Task Callback_ForUnknownCorp_IsNotFound()
+    public async Task Callback_ForUnknownCorp_IsAnsweredLikeABadSignature()
     {
         var corp = new TestCorp();
         var callback = corp.Callback(TestCorp.NewKfId());
 
         using var response = await Client.PostAsync(callback.Path, callback.Content(), Ct);
 
-        await AssertProblemAsync(response, HttpStatusCode.NotFound, corp.CorpId);
+        // Deliberately changed from 404 naming the corp (see UnknownCorpAndBadSignature_AreAnsweredAlike).
+        await AssertProblemAsync(response, HttpStatusCode.Forbidden, "msg_signature does not match");
     }
 
     [Fact]
@@ -322,32 +325,34 @@ public sealed class CallbackApiTests(ManagerApp app) : IClassFixture<ManagerApp>
     }
 
     [Fact]
-    public async Task Decrypted_ForUnknownKfId_IsNotFound_AndNotStored()
+    public async Task Decrypted_ForUnknownKfId_IsAnsweredAlike_AndNotStored()
     {
-        // Unsigned: only events for a registered puppet are taken, so anyone who knows a corp id cannot fill the store.
         var corp = new TestCorp();
         await corp.RegisterPuppetAsync(Client, app.Puppets);
         var kfId = TestCorp.NewKfId();
 
         using var response = await Client.PostAsJsonAsync($"/callback/decrypted/{corp.CorpId}", new { token = "t", openKfId = kfId }, Ct);
 
-        await AssertProblemAsync(response, HttpStatusCode.NotFound, kfId);
+        // Deliberately changed from 404: the unsigned path answers the same for known and unknown kfIds.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("roger", await response.Content.ReadAsStringAsync(Ct));
         var dead = await Client.GetFromJsonAsync<List<System.Text.Json.JsonElement>>("/operator/dead-letters?limit=1000", Ct);
         Assert.DoesNotContain(dead!, d => d.GetProperty("kfId").GetString() == kfId);
     }
 
     [Fact]
-    public async Task Decrypted_ForACorpWithNoPuppets_IsNotFound_AndNotStored()
+    public async Task Decrypted_ForACorpWithNoPuppets_IsAnsweredAlike_AndNotStored()
     {
         var corp = new TestCorp();
         var puppet = await corp.RegisterPuppetAsync(Client, app.Puppets);
 
-        using var response = await Client.PostAsJsonAsync("/callback/decrypted/ww-other-corp", new { token = "t", openKfId = puppet.KfId }, Ct);
+        using var response = await Client.PostAsJsonAsync("/callback/decrypted/wwothercorp", new { token = "t", openKfId = puppet.KfId }, Ct);
 
-        await AssertProblemAsync(response, HttpStatusCode.NotFound, "ww-other-corp");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("roger", await response.Content.ReadAsStringAsync(Ct));
         Assert.True(await puppet.NothingArrivesAsync(TimeSpan.FromMilliseconds(300)));
         var dead = await Client.GetFromJsonAsync<List<System.Text.Json.JsonElement>>("/operator/dead-letters?limit=1000", Ct);
-        Assert.DoesNotContain(dead!, d => d.GetProperty("corpId").GetString() == "ww-other-corp");
+        Assert.DoesNotContain(dead!, d => d.GetProperty("corpId").GetString() == "wwothercorp");
     }
 
     internal static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string reasonFragment)

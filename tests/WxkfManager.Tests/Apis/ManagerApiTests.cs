@@ -110,7 +110,7 @@ public sealed class ManagerApiTests(ManagerApp app) : IClassFixture<ManagerApp>
     [Fact]
     public async Task Deregister_OfUnknownPuppet_AnswersSuccess_AsTheOriginalDid()
     {
-        using var response = await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId = "wk-nobody", corpId = "ww-nobody" }, Ct);
+        using var response = await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId = "wk-nobody", corpId = "wwnobody" }, Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("""{"code":0,"message":"success"}""", await response.Content.ReadAsStringAsync(Ct));
@@ -139,7 +139,7 @@ public sealed class ManagerApiTests(ManagerApp app) : IClassFixture<ManagerApp>
         var kfId = TestCorp.NewKfId();
         (await Client.PostAsJsonAsync("/puppetWxkfManager/register", corp.Registration(kfId, "http://10.0.0.5:8080"), Ct)).EnsureSuccessStatusCode();
 
-        using var response = await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId, corpId = "ww-other" }, Ct);
+        using var response = await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId, corpId = "wwother" }, Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var info = await Client.GetFromJsonAsync<JsonElement>($"/puppetWxkfManager/puppetWxkfInfo/{kfId}", Ct);

@@ -56,6 +56,26 @@ public abstract class DeliveryStoreContract
     }
 
     [Fact]
+    public async Task CountQueued_CountsOnePuppetsPendingAndLeasedRecords_NotDeliveredOrDead()
+    {
+        var store = await CreateStoreAsync();
+        var kfId = "wk" + Guid.NewGuid().ToString("N")[..12];
+        var leased = NewRecord(kfId: kfId);
+        var delivered = NewRecord(kfId: kfId);
+        await store.TryEnqueueAsync(leased, Ct);
+        await store.TryEnqueueAsync(delivered, Ct);
+        await store.TryEnqueueAsync(NewRecord(kfId: kfId, decrypted: true, due: T0.AddMinutes(1)), Ct);
+        await store.TryEnqueueAsync(NewRecord(kfId: kfId, state: DeliveryState.Dead), Ct);
+        await store.TryEnqueueAsync(NewRecord(), Ct);
+        var claimed = await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
+        Assert.True(await store.MarkDeliveredAsync(delivered.Id, "worker-a", 1, T0, Ct));
+
+        Assert.Equal(2, claimed.Count(r => r.KfId == kfId));
+        Assert.Equal(2, await store.CountQueuedAsync(kfId, Ct));
+        Assert.Equal(0, await store.CountQueuedAsync("wk-none", Ct));
+    }
+
+    [Fact]
     public async Task Enqueue_OfAResendWithTheSameSignature_IsRefused()
     {
         var store = await CreateStoreAsync();

@@ -131,14 +131,16 @@ public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
     {
         var corp = new TestCorp();
         var puppet = await corp.RegisterPuppetAsync(Client, app.Puppets);
-        (await Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId = puppet.KfId, corpId = corp.CorpId }, Ct)).EnsureSuccessStatusCode();
-        await Client.PostAsJsonAsync($"/callback/decrypted/{corp.CorpId}", new { token = "given-up", openKfId = puppet.KfId }, Ct);
-        await DeadLetterForAsync(puppet.KfId);
-        // Back through the store alone (another replica's registration), so nothing but the re-post can bring the event.
-        var registry = app.Services.GetRequiredService<IPuppetRegistry>();
-        await registry.UpsertAsync(new PuppetRegistration(puppet.KfId, "back", puppet.Endpoint, corp.CorpId, corp.CorpSecret, corp.Token,
-            corp.EncodingAesKey, Online: true, LastOnlineDate: null, RegisteredAt: DateTime.UtcNow), Ct);
-        await app.Services.GetRequiredService<PuppetDirectory>().RefreshAsync(Ct);
+        // The first copy of this sync token was given up on earlier (the gateway path stores nothing unsigned
+        // for an offline puppet, so the dead letter is put in the queue directly).
+        var now = DateTime.UtcNow;
+        var given = DeliveryStoreContract.NewRecord(state: DeliveryState.Dead, kfId: puppet.KfId, decrypted: true) with
+        {
+            CorpId = corp.CorpId, Body = $$"""{"token":"given-up","openKfId":"{{puppet.KfId}}"}""",
+            TokenKey = DeliveryRecord.TokenKeyOf(puppet.KfId, "given-up"), ReceivedAt = now.AddMinutes(-30),
+            NextAttemptAt = now.AddMinutes(-30), ExpiresAt = now.AddMinutes(-20), CompletedAt = now.AddMinutes(-20),
+        };
+        Assert.True(await app.Services.GetRequiredService<IDeliveryStore>().TryEnqueueAsync(given, Ct));
 
         using var repost = await Client.PostAsJsonAsync($"/callback/decrypted/{corp.CorpId}", new { token = "given-up", openKfId = puppet.KfId }, Ct);
 

@@ -283,10 +283,11 @@ public sealed class MongoDeliveryRenderingTests
                 Assert.Equal("state_1_completedAt_1", completed.Options.Name);
                 Assert.NotEqual(true, completed.Options.Unique);
             },
-            puppet =>
+            perPuppet =>
             {
-                Assert.Equal("""{ "kfId" : 1, "state" : 1 }""", puppet.Keys.Render(Args).ToJson());
-                Assert.Equal("kfId_1_state_1", puppet.Options.Name);
+                Assert.Equal("""{ "kfId" : 1, "state" : 1 }""", perPuppet.Keys.Render(Args).ToJson());
+                Assert.Equal("kfId_1_state_1", perPuppet.Options.Name);
+                Assert.NotEqual(true, perPuppet.Options.Unique);
             });
     }
 
@@ -301,6 +302,12 @@ public sealed class MongoDeliveryRenderingTests
             """{ "kfId" : "wk1", "state" : "Dead", "receivedAt" : { "$gte" : { "$date" : "2026-01-02T02:54:05Z" } } }""",
             MongoDeliveryStore.Filters.DeadFor("wk1", now.AddMinutes(-10)).Render(Args).ToJson());
         Assert.Equal("""{ "$set" : { "nextAttemptAt" : { "$date" : "2026-01-02T03:04:05Z" } } }""", Render(MongoDeliveryStore.Updates.DueAt(now)));
+    }
+
+    [Fact]
+    public void QueuedFor_CountsOnePuppetsPendingRecords()
+    {
+        Assert.Equal("""{ "kfId" : "wk1", "state" : "Pending" }""", MongoDeliveryStore.Filters.QueuedFor("wk1").Render(Args).ToJson());
     }
 
     private static string Render(UpdateDefinition<DeliveryDocument> update) => update.Render(Args).ToJson();

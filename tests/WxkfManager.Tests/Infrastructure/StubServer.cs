@@ -22,11 +22,12 @@ public sealed class StubServer : IAsyncDisposable
 
     public string Url(string path) => new Uri(BaseAddress, path).ToString();
 
-    public static async Task<StubServer> StartAsync(Action<WebApplication> map, int port = 0)
+    /// <param name="listenOn">Where to listen; loopback (127.0.0.1) unless a test needs another loopback address such as 127.0.0.2.</param>
+    public static async Task<StubServer> StartAsync(Action<WebApplication> map, int port = 0, System.Net.IPAddress? listenOn = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, port));
+        builder.WebHost.UseKestrel(options => options.Listen(listenOn ?? System.Net.IPAddress.Loopback, port));
         var app = builder.Build();
         map(app);
         await app.StartAsync();

@@ -15,6 +15,11 @@ public sealed class WeComStub : IAsyncDisposable
 
     public int TokenCalls => _tokenCalls;
 
+    private int _redirectedHits;
+
+    /// <summary>Requests that followed /cgi-bin/redirect.</summary>
+    public int RedirectedHits => _redirectedHits;
+
     /// <summary>Lifetime of the tokens gettoken issues, in seconds.</summary>
     public int ExpiresIn { get; set; } = 7200;
 
@@ -52,6 +57,13 @@ public sealed class WeComStub : IAsyncDisposable
                     : Results.Json(new { errcode = 0, errmsg = "ok", used = token, body });
             });
             app.MapGet("/cgi-bin/media/get", () => Results.File(MediaBytes, "image/jpeg", "photo.jpg"));
+            // A redirect the manager must pass back, not follow: following it would hit /cgi-bin/redirected.
+            app.MapGet("/cgi-bin/redirect", () => Results.Redirect(stub._server.Url("cgi-bin/redirected")));
+            app.MapGet("/cgi-bin/redirected", () =>
+            {
+                Interlocked.Increment(ref stub._redirectedHits);
+                return Results.Text("followed");
+            });
             app.MapGet("/cgi-bin/status/{code:int}", (int code) => Results.Json(new { errcode = code, errmsg = "as asked" }, statusCode: code));
             app.MapMethods("/cgi-bin/{**path}", ["GET", "POST"], async (string path, HttpRequest request) =>
             {

@@ -50,14 +50,14 @@ public sealed class ObservabilityTests
     }
 
     [Fact]
-    public async Task Metrics_NeedTheManagementKey_WhenOneIsSet()
+    public async Task Metrics_NeedTheOperatorKey_WhenOneIsSet()
     {
         await using var app = new KeyedManagerApp();
         await app.InitializeAsync();
 
         using var anonymous = await app.Client.GetAsync("/metrics", Ct);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", KeyedManagerApp.Key);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", KeyedManagerApp.OperatorKey);
         using var scraper = await app.Client.SendAsync(request, Ct);
 
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);

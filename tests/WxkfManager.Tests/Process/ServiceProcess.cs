@@ -15,6 +15,11 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    /// <summary>The console output so far, as lines (split at CR, LF or CRLF, as a terminal or log collector would).</summary>
+    public IReadOnlyCollection<string> OutputLines => _output;
+
     public static async Task<ServiceProcess> StartAsync(string dataDirectory, IDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         var port = Infrastructure.StubServer.FreePort();
@@ -33,12 +38,27 @@ public sealed class ServiceProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
         var process = System.Diagnostics.Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
+        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        process.OutputDataReceived += (_, line) => { if (line.Data is { } data) { service._output.Enqueue(data); } };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        try
+        {
+            await WaitUntilReadyAsync(service, process, cancellationToken);
+            return service;
+        }
+        catch
+        {
+            // Never leave the process running behind a failed start (a cancelled test included).
+            await service.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task WaitUntilReadyAsync(ServiceProcess service, System.Diagnostics.Process process, CancellationToken cancellationToken)
+    {
         using var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline && !process.HasExited)
@@ -47,15 +67,18 @@ public sealed class ServiceProcess : IAsyncDisposable
             {
                 if ((await client.GetAsync("/ready", cancellationToken)).IsSuccessStatusCode)
                 {
-                    return service;
+                    return;
                 }
             }
             catch (HttpRequestException)
             {
             }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A first answer slower than the poll's timeout (a loaded machine, JIT): ask again.
+            }
             await Task.Delay(200, cancellationToken);
         }
-        await service.DisposeAsync();
         throw new InvalidOperationException("the service process did not become ready");
     }
 

@@ -9,9 +9,14 @@ namespace WxkfManager.Tests.Security;
 
 public sealed class KeyedManagerApp : ManagerApp
 {
+    /// <summary>The puppet key (MANAGER_API_KEY).</summary>
     public const string Key = "test-management-key-0123456789abcdef";
 
-    public KeyedManagerApp() => With("MANAGER_API_KEY", Key);
+    public const string OperatorKey = "test-operator-key-fedcba9876543210";
+
+    public KeyedManagerApp() => With("MANAGER_API_KEY", Key)
+        .With("MANAGER_OPERATOR_KEY", OperatorKey)
+        .With("SECRETS_ENCRYPTION_KEY", Convert.ToBase64String(new byte[32]));
 }
 
 public sealed class ManagementAccessTests(KeyedManagerApp app) : IClassFixture<KeyedManagerApp>
@@ -43,13 +48,13 @@ public sealed class ManagementAccessTests(KeyedManagerApp app) : IClassFixture<K
     }
 
     [Theory]
-    [InlineData("Bearer", KeyedManagerApp.Key)]
+    [InlineData("Bearer", KeyedManagerApp.OperatorKey)]
     [InlineData("Bearer", "wrong-key-wrong-key-wrong")]
-    [InlineData("Basic", "puppet:" + KeyedManagerApp.Key)]
-    [InlineData("Basic", ":" + KeyedManagerApp.Key)]
-    [InlineData("Basic", "puppet:wrong")]
-    [InlineData("Basic", KeyedManagerApp.Key)]
-    [InlineData("Digest", KeyedManagerApp.Key)]
+    [InlineData("Basic", "operator:" + KeyedManagerApp.OperatorKey)]
+    [InlineData("Basic", ":" + KeyedManagerApp.OperatorKey)]
+    [InlineData("Basic", "operator:wrong")]
+    [InlineData("Basic", KeyedManagerApp.OperatorKey)]
+    [InlineData("Digest", KeyedManagerApp.OperatorKey)]
     public async Task TheKey_IsAcceptedAsBearerOrBasicPassword_Only(string scheme, string credential)
     {
         var value = scheme == "Basic" ? Convert.ToBase64String(Encoding.UTF8.GetBytes(credential)) : credential;
@@ -58,7 +63,7 @@ public sealed class ManagementAccessTests(KeyedManagerApp app) : IClassFixture<K
 
         using var response = await app.Client.SendAsync(request, Ct);
 
-        var accepted = credential.EndsWith(KeyedManagerApp.Key, StringComparison.Ordinal) && scheme != "Digest" && (scheme == "Bearer" || credential.Contains(':'));
+        var accepted = credential.EndsWith(KeyedManagerApp.OperatorKey, StringComparison.Ordinal) && scheme != "Digest" && (scheme == "Bearer" || credential.Contains(':'));
         Assert.Equal(accepted ? HttpStatusCode.OK : HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
@@ -111,7 +116,7 @@ public sealed class ManagementAccessTests(KeyedManagerApp app) : IClassFixture<K
     }
 
     [Fact]
-    public async Task Ready_HasNoWarning_WhenAKeyIsSet()
+    public async Task Ready_HasNoWarning_WhenBothKeysAndTheSecretsKeyAreSet()
     {
         var ready = await app.Client.GetFromJsonAsync<JsonElement>("/ready", Ct);
 
