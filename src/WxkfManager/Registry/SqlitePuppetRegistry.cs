@@ -40,6 +40,56 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
             );
             CREATE INDEX IF NOT EXISTS ix_puppets_corp_id ON puppets (corp_id);
             """, cancellationToken);
+        await AddChangeMarkerAsync(connection, cancellationToken);
+    }
+
+    // The store's clock, in Unix milliseconds: every process sharing the file reads the same one.
+    private const string StoreNowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
+    /// <summary>The change marker replicas read incrementally; added to a file created before it existed.</summary>
+    private static async Task AddChangeMarkerAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var probe = connection.CreateCommand();
+        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('puppets') WHERE name = 'updated_at';";
+        if ((long)(await probe.ExecuteScalarAsync(cancellationToken))! == 0)
+        {
+            await ExecuteAsync(connection, "ALTER TABLE puppets ADD COLUMN updated_at INTEGER NULL;", cancellationToken);
+        }
+        await ExecuteAsync(connection, "CREATE INDEX IF NOT EXISTS ix_puppets_updated_at ON puppets (updated_at);", cancellationToken);
+    }
+
+    public async Task<RegistryChanges> ReadChangesAsync(DateTime? since, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = since is null
+            ? $"SELECT {Columns}, updated_at FROM puppets ORDER BY kf_id;"
+            : $"SELECT {Columns}, updated_at FROM puppets WHERE updated_at >= $since ORDER BY kf_id;";
+        if (since is { } marker)
+        {
+            command.Parameters.AddWithValue("$since", new DateTimeOffset(marker.ToUniversalTime()).ToUnixTimeMilliseconds());
+        }
+        var loaded = new List<PuppetRegistration>();
+        var unloadable = new List<UnloadableRegistration>();
+        DateTime? newest = since;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var registration = ReadRow(reader);
+            if (RegistrationCheck.MissingField(registration) is { } missing)
+            {
+                unloadable.Add(missing);
+            }
+            else
+            {
+                loaded.Add(registration);
+            }
+            if (!reader.IsDBNull(10))
+            {
+                newest = RegistryChanges.Newest(newest, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)).UtcDateTime);
+            }
+        }
+        return new RegistryChanges(loaded, unloadable, newest, Complete: since is null);
     }
 
     public async Task<PuppetRegistration> UpsertAsync(PuppetRegistration registration, CancellationToken cancellationToken)
@@ -47,8 +97,8 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            INSERT INTO puppets ({Columns})
-            VALUES ($kfId, $kfName, $endpoint, $corpId, $corpSecret, $token, $aesKey, 1, $lastOnline, $registeredAt)
+            INSERT INTO puppets ({Columns}, updated_at)
+            VALUES ($kfId, $kfName, $endpoint, $corpId, $corpSecret, $token, $aesKey, 1, $lastOnline, $registeredAt, {StoreNowMs})
             ON CONFLICT (kf_id) DO UPDATE SET
                 kf_name = excluded.kf_name,
                 endpoint = excluded.endpoint,
@@ -57,7 +107,8 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
                 token = excluded.token,
                 encoding_aes_key = excluded.encoding_aes_key,
                 online = 1,
-                registered_at = excluded.registered_at
+                registered_at = excluded.registered_at,
+                updated_at = excluded.updated_at
             RETURNING {Columns};
             """;
         command.Parameters.AddWithValue("$kfId", registration.KfId);
@@ -77,7 +128,7 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            UPDATE puppets SET online = 0, last_online_date = $at
+            UPDATE puppets SET online = 0, last_online_date = $at, updated_at = {StoreNowMs}
             WHERE kf_id = $kfId AND corp_id = $corpId
             RETURNING {Columns};
             """;
@@ -96,13 +147,8 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         return (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
     }
 
-    public async Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM puppets ORDER BY kf_id;";
-        return await ReadAllAsync(command, cancellationToken);
-    }
+    public async Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken) =>
+        (await ReadChangesAsync(null, cancellationToken)).Loaded;
 
     public async Task PingAsync(CancellationToken cancellationToken)
     {
@@ -121,20 +167,23 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new PuppetRegistration(
-                KfId: reader.GetString(0),
-                KfName: reader.GetString(1),
-                Endpoint: reader.GetString(2),
-                CorpId: reader.GetString(3),
-                CorpSecret: reader.GetString(4),
-                Token: reader.GetString(5),
-                EncodingAesKey: reader.GetString(6),
-                Online: reader.GetInt64(7) != 0,
-                LastOnlineDate: ParseDate(reader, 8),
-                RegisteredAt: ParseDate(reader, 9)));
+            rows.Add(ReadRow(reader));
         }
         return rows;
     }
+
+    private static PuppetRegistration ReadRow(SqliteDataReader reader) =>
+        new(
+            KfId: reader.GetString(0),
+            KfName: reader.GetString(1),
+            Endpoint: reader.GetString(2),
+            CorpId: reader.GetString(3),
+            CorpSecret: reader.GetString(4),
+            Token: reader.GetString(5),
+            EncodingAesKey: reader.GetString(6),
+            Online: reader.GetInt64(7) != 0,
+            LastOnlineDate: ParseDate(reader, 8),
+            RegisteredAt: ParseDate(reader, 9));
 
     private static object FormatDate(DateTime? value) =>
         value is { } date ? date.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture) : DBNull.Value;
