@@ -28,7 +28,8 @@ internal static class MongoConnection
     public static MongoClientSettings SettingsFor(MongoUrl url, TimeSpan serverSelectionTimeout)
     {
         var settings = MongoClientSettings.FromUrl(url);
-        if (!url.ToString().Contains("serverSelectionTimeoutMS=", StringComparison.OrdinalIgnoreCase))
+        // The driver's default means the URI did not choose one.
+        if (url.ServerSelectionTimeout == MongoDefaults.ServerSelectionTimeout)
         {
             settings.ServerSelectionTimeout = serverSelectionTimeout;
         }
