@@ -108,12 +108,20 @@ public sealed class DeliveryWorker(
     private async Task DeliverAsync(DeliveryRecord record)
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = record.Id, ["KfId"] = record.KfId });
+        // Completions name this claim's own lease token: a lease that ran out and was claimed again is not ours.
+        var lease = record.LeaseOwner ?? _owner;
         var puppet = await directory.FindInCorpAsync(record.CorpId, record.KfId, CancellationToken.None);
-        var now = time.GetUtcNow().UtcDateTime;
-        if (puppet is null || !puppet.Online)
+        if (puppet is not { Online: true })
         {
-            var reason = puppet is null ? "puppet is not registered" : "puppet is deregistered";
-            await store.DeadLetterAsync(record.Id, _owner, record.Attempts, reason, now, CancellationToken.None);
+            // This replica may be behind one where the puppet registered again a moment ago.
+            puppet = await directory.ConfirmAsync(record.CorpId, record.KfId, CancellationToken.None);
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        var deadReason = puppet is null ? "puppet is not registered" : !puppet.Online ? "puppet is deregistered" : DeliveryGate.DeadReason(record, now, _options);
+        if (puppet is not { Online: true } || deadReason is not null)
+        {
+            var reason = deadReason!;
+            await store.DeadLetterAsync(record.Id, lease, record.Attempts, reason, now, CancellationToken.None);
             ManagerMetrics.Deliveries.WithLabels("dead_lettered").Inc();
             logger.LogWarning("Dead-lettered {Kind} callback for {KfId}: {Reason}", record.Kind, record.KfId, reason);
             return;
@@ -130,7 +138,7 @@ public sealed class DeliveryWorker(
             }
             catch (OperationCanceledException) when (_inFlightAbort.IsCancellationRequested)
             {
-                await store.RescheduleAsync(record.Id, _owner, record.Attempts, time.GetUtcNow().UtcDateTime, "interrupted by shutdown", CancellationToken.None);
+                await store.RescheduleAsync(record.Id, lease, record.Attempts, time.GetUtcNow().UtcDateTime, "interrupted by shutdown", CancellationToken.None);
                 logger.LogWarning("Shutdown interrupted delivery for {KfId}; it stays queued", record.KfId);
                 return;
             }
@@ -141,7 +149,7 @@ public sealed class DeliveryWorker(
         var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (result.Delivered)
         {
-            await store.MarkDeliveredAsync(record.Id, _owner, attempts, now, CancellationToken.None);
+            await store.MarkDeliveredAsync(record.Id, lease, attempts, now, CancellationToken.None);
             tracker.Succeeded(record.KfId, now);
             ManagerMetrics.Deliveries.WithLabels("delivered").Inc();
             ManagerMetrics.DeliveryLatency.Observe((now - record.ReceivedAt).TotalSeconds);
@@ -168,12 +176,12 @@ public sealed class DeliveryWorker(
         if (next > record.ExpiresAt)
         {
             var reason = $"gave up after {attempts} attempts over {(now - record.ReceivedAt).TotalSeconds:F0} s: {error}";
-            await store.DeadLetterAsync(record.Id, _owner, attempts, reason, now, CancellationToken.None);
+            await store.DeadLetterAsync(record.Id, lease, attempts, reason, now, CancellationToken.None);
             ManagerMetrics.Deliveries.WithLabels("dead_lettered").Inc();
             logger.LogError("Dead-lettered {Kind} callback for {KfId} at {Endpoint}: {Reason}", record.Kind, record.KfId, puppet.Endpoint, reason);
             return;
         }
-        await store.RescheduleAsync(record.Id, _owner, attempts, next, error, CancellationToken.None);
+        await store.RescheduleAsync(record.Id, lease, attempts, next, error, CancellationToken.None);
         ManagerMetrics.Deliveries.WithLabels(result.CircuitOpen ? "circuit_open" : "retry").Inc();
         logger.LogWarning("Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}); attempt {Attempt} in {RetryDelayMs:F0} ms",
             record.Kind, record.KfId, puppet.Endpoint, result.Error, attempts + 1, delay.TotalMilliseconds);

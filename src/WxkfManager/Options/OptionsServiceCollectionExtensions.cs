@@ -32,6 +32,7 @@ public static class OptionsServiceCollectionExtensions
             .Validate(options => IsHttpUrl(options.ApiBaseUrl), "WeCom:ApiBaseUrl must be an absolute http(s) URL")
             .ValidateOnStart();
 
+        services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryLeaseValidation>();
         services.AddOptions<DeliveryOptions>()
             .BindConfiguration(DeliveryOptions.Section)
             .ValidateDataAnnotations()

@@ -57,7 +57,8 @@ public class ManagerApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Delivery:MaxRetryDelay", "00:00:00.400");
         builder.UseSetting("Delivery:MaxRetries", "3");
         builder.UseSetting("Delivery:PollInterval", "00:00:00.100");
-        builder.UseSetting("Delivery:LeaseDuration", "00:00:05");
+        // Longer than the worst-case attempt (5 s × 4 tries + backoff), as start-up requires.
+        builder.UseSetting("Delivery:LeaseDuration", "00:00:30");
         builder.UseSetting("Delivery:CircuitBreakDuration", "00:00:00.500");
         builder.UseSetting("Delivery:ShutdownGrace", "00:00:02");
         foreach (var (key, value) in _settings)

@@ -1,0 +1,37 @@
+using WxkfManager.Options;
+
+namespace WxkfManager.Delivery;
+
+/// <summary>What is checked between claiming an event and sending it: a pure function, so tests call it directly.</summary>
+public static class DeliveryGate
+{
+    /// <summary>Why the claimed event must not be sent but dead-lettered, or null to send it.</summary>
+    public static string? DeadReason(DeliveryRecord record, DateTime now, DeliveryOptions options)
+    {
+        if (record.Claims > options.PoisonClaimLimit)
+        {
+            return $"poison: claimed {record.Claims - 1} times without an attempt being recorded (its worker crashed or outlived its lease each time)";
+        }
+        if (now >= record.ExpiresAt)
+        {
+            return $"expired before delivery: {(now - record.ReceivedAt).TotalSeconds:F0} s after receipt, past the age limit of {options.MaxAge.TotalSeconds:F0} s"
+                + (record.LastError is { } error ? $"; last error: {error}" : "");
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The longest one attempt can hold its lease: every try timing out, with the longest backoff between
+    /// tries (exponential from RetryBaseDelay, twice the nominal delay for jitter).
+    /// </summary>
+    public static TimeSpan WorstCaseAttempt(DeliveryOptions options)
+    {
+        var tries = options.MaxRetries + 1;
+        var backoff = TimeSpan.Zero;
+        for (var retry = 0; retry < options.MaxRetries; retry++)
+        {
+            backoff += 2 * options.RetryBaseDelay * Math.Pow(2, retry);
+        }
+        return options.AttemptTimeout * tries + backoff;
+    }
+}
