@@ -26,12 +26,14 @@ public static class DeliveryGate
     /// </summary>
     public static TimeSpan WorstCaseAttempt(DeliveryOptions options)
     {
-        var tries = options.MaxRetries + 1;
-        var backoff = TimeSpan.Zero;
-        for (var retry = 0; retry < options.MaxRetries; retry++)
+        // In milliseconds as doubles: out-of-range settings are reported by their own validation, not an overflow here.
+        var retries = Math.Clamp(options.MaxRetries, 0, 30);
+        var backoffMs = 0.0;
+        for (var retry = 0; retry < retries; retry++)
         {
-            backoff += 2 * options.RetryBaseDelay * Math.Pow(2, retry);
+            backoffMs += 2 * options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, retry);
         }
-        return options.AttemptTimeout * tries + backoff;
+        var totalMs = options.AttemptTimeout.TotalMilliseconds * (retries + 1) + backoffMs;
+        return TimeSpan.FromMilliseconds(Math.Min(totalMs, TimeSpan.FromDays(365).TotalMilliseconds));
     }
 }

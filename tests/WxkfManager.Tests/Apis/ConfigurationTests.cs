@@ -17,6 +17,9 @@ public sealed class ConfigurationTests
     [InlineData("Delivery:MaxRetries", "99", "MaxRetries")]
     [InlineData("Delivery:AttemptTimeout", "00:00:00", "AttemptTimeout")]
     [InlineData("Storage:RegistryRefreshInterval", "00:00:00", "RegistryRefreshInterval")]
+    [InlineData("Storage:RegistryChangePollInterval", "00:00:00", "RegistryChangePollInterval")]
+    [InlineData("Delivery:LeaseDuration", "00:00:10", "worst-case attempt")]
+    [InlineData("Delivery:PoisonClaimLimit", "0", "PoisonClaimLimit")]
     [InlineData("Callback:MaxBodyBytes", "10", "MaxBodyBytes")]
     public async Task InvalidConfiguration_StopsStartUp_WithAClearMessage(string key, string value, string named)
     {
