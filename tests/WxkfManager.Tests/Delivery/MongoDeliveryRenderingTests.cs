@@ -307,5 +307,20 @@ public sealed class MongoDeliveryRenderingTests
             });
     }
 
+    [Fact]
+    public async Task ADownServer_FailsAStoreCallWithinTheDefaultServerSelectionTimeout_NotTheDriversThirtySeconds()
+    {
+        // Nothing listens on this port, as when the server is down: the call must fail well inside WeCom's 5 s.
+        using var store = new MongoDeliveryStore(
+            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = "mongodb://127.0.0.1:1/wxkf" }),
+            NullLogger<MongoDeliveryStore>.Instance);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var failure = await Record.ExceptionAsync(() => store.TryEnqueueAsync(DeliveryStoreContract.NewRecord(), TestContext.Current.CancellationToken));
+
+        Assert.True(WxkfManager.Apis.StoreFailure.IsStoreFailure(failure!), failure?.GetType().Name);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4));
+    }
+
     private static string Render(UpdateDefinition<DeliveryDocument> update) => update.Render(Args).ToJson();
 }
