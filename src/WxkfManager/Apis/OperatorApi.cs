@@ -41,6 +41,15 @@ public static class OperatorApi
             record.Id, record.Kind.ToString(), record.CorpId, record.KfId, record.ReceivedAt, record.CompletedAt, record.Attempts, record.LastError);
     }
 
+    public sealed record UnloadableView(
+        [property: JsonPropertyName("kfId")] string KfId,
+        [property: JsonPropertyName("field")] string Field,
+        [property: JsonPropertyName("reason")] string Reason);
+
+    public sealed record RegistryView(
+        [property: JsonPropertyName("loaded")] int Loaded,
+        [property: JsonPropertyName("unloadable")] List<UnloadableView> Unloadable);
+
     public sealed record ReplayView([property: JsonPropertyName("replayed")] int Replayed);
 
     public static RouteGroupBuilder MapOperatorApi(this IEndpointRouteBuilder app)
@@ -51,6 +60,8 @@ public static class OperatorApi
         api.MapGet("/queue", GetQueue).WithName("queue").WithSummary("Delivery queue depth");
         api.MapGet("/puppets", GetPuppets).WithName("puppetDeliveries")
             .WithSummary("Per-puppet delivery state: last success, last error, consecutive failures, circuit");
+        api.MapGet("/registry", GetRegistry).WithName("registry")
+            .WithSummary("Registrations this replica loaded, and those it skipped: kfId and the field at fault, never its value");
         api.MapGet("/dead-letters", ListDeadLetters).WithName("deadLetters").WithSummary("Events given up on, newest first, with the reason");
         api.MapPost("/dead-letters/{id}/replay", ReplayOne).WithName("replayDeadLetter").WithSummary("Queue one dead letter again");
         api.MapPost("/dead-letters/replay", ReplayAll).WithName("replayAllDeadLetters").WithSummary("Queue every dead letter again");
@@ -75,6 +86,10 @@ public static class OperatorApi
             .Select(p => new PuppetDeliveryView(p.KfId, p.CorpId, p.Endpoint, p.Online, tracker.For(p.KfId, waiting.GetValueOrDefault(p.KfId))))
             .ToList());
     }
+
+    public static Ok<RegistryView> GetRegistry(PuppetDirectory directory) =>
+        TypedResults.Ok(new RegistryView(directory.Count,
+            directory.Unloadable.Select(u => new UnloadableView(u.KfId, u.Field, u.Reason)).ToList()));
 
     public static async Task<Results<Ok<List<DeadLetterView>>, ProblemHttpResult>> ListDeadLetters(
         IDeliveryStore store, int? limit, CancellationToken cancellationToken)

@@ -92,6 +92,11 @@ public sealed class CallbackIntake(
         CallbackKind kind, string corpId, string kfId, PuppetRegistration? puppet, string syncToken, string body, SignedQuery? query,
         CancellationToken cancellationToken)
     {
+        if (puppet is not { Online: true })
+        {
+            // This replica may be behind one where the puppet registered again a moment ago.
+            puppet = await directory.ConfirmAsync(corpId, kfId, cancellationToken);
+        }
         var deadReason = puppet is null ? "puppet is not registered" : !puppet.Online ? "puppet is deregistered" : null;
         var now = time.GetUtcNow().UtcDateTime;
         var id = Guid.CreateVersion7().ToString("N");
@@ -152,6 +157,26 @@ public sealed class CallbackIntake(
         return IntakeResult.Of(IntakeStatus.Queued, record.Id);
     }
 
+    /// <summary>The opened message or the refusal, or null when no credentials' signature matches.</summary>
+    private (IntakeResult? Result, string? Message)? TryOpen(IReadOnlyList<WeComCrypto> credentials, string corpId, SignedQuery query, string encrypt)
+    {
+        foreach (var crypto in credentials)
+        {
+            var result = crypto.Open(query.MsgSignature, query.Timestamp, query.Nonce, encrypt, corpId);
+            if (result.Status == OpenStatus.SignatureMismatch)
+            {
+                continue;
+            }
+            if (!result.IsOk)
+            {
+                logger.LogWarning("Callback for {CorpId} has a valid signature but cannot be opened: {Reason}", corpId, result.Status);
+                return (IntakeResult.Of(IntakeStatus.Undecryptable, result.Status.Describe()), null);
+            }
+            return (null, result.Message);
+        }
+        return null;
+    }
+
     /// <summary>A captured callback replayed later carries an old timestamp; WeCom's own are current.</summary>
     private string? StaleTimestamp(string timestamp)
     {
@@ -188,19 +213,16 @@ public sealed class CallbackIntake(
         }
 
         // A corp may run several apps: the credentials whose signature matches are the ones that sent it.
-        foreach (var crypto in credentials)
+        var opened = TryOpen(credentials, corpId, query, encrypt);
+        // A new app key registered through another replica a moment ago: catch up (rate-limited) and look again.
+        if (opened is null && await directory.TryRefreshOnMissAsync(cancellationToken))
         {
-            var result = crypto.Open(query.MsgSignature, query.Timestamp, query.Nonce, encrypt, corpId);
-            if (result.Status == OpenStatus.SignatureMismatch)
-            {
-                continue;
-            }
-            if (!result.IsOk)
-            {
-                logger.LogWarning("Callback for {CorpId} has a valid signature but cannot be opened: {Reason}", corpId, result.Status);
-                return (IntakeResult.Of(IntakeStatus.Undecryptable, result.Status.Describe()), null);
-            }
-            return (null, result.Message);
+            credentials = directory.CredentialsFor(corpId);
+            opened = TryOpen(credentials, corpId, query, encrypt);
+        }
+        if (opened is { } found)
+        {
+            return found;
         }
         logger.LogWarning("Callback for {CorpId} matches none of its {CredentialCount} registered apps' signatures", corpId, credentials.Count);
         return (IntakeResult.Of(IntakeStatus.SignatureMismatch, SignatureRefusal), null);

@@ -29,21 +29,24 @@ public sealed class DeliveryAttempt(
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = record.Id, ["KfId"] = record.KfId });
         var puppet = await directory.FindInCorpAsync(record.CorpId, record.KfId, CancellationToken.None);
-        var now = time.GetUtcNow().UtcDateTime;
-        if (puppet is null || !puppet.Online)
+        if (puppet is not { Online: true })
         {
-            await DeadLetterAsync(record, record.Attempts, puppet is null ? "puppet is not registered" : "puppet is deregistered", now);
-            return;
+            // This replica may be behind one where the puppet registered again a moment ago.
+            puppet = await directory.ConfirmAsync(record.CorpId, record.KfId, CancellationToken.None);
         }
-        if (now >= record.ExpiresAt)
+        var now = time.GetUtcNow().UtcDateTime;
+        var deadReason = puppet is null ? "puppet is not registered"
+            : !puppet.Online ? "puppet is deregistered"
+            : DeliveryGate.DeadReason(record, now, _options);
+        if (deadReason is not null)
         {
-            await DeadLetterAsync(record, record.Attempts, RetryPolicy.GaveUp(record, record.Attempts, now, record.LastError), now);
+            await DeadLetterAsync(record, record.Attempts, deadReason, now);
             return;
         }
         if (!isProbe && tracker.HealthOf(record.KfId).IsUnreachable)
         {
             // Leased a moment before its puppet stopped answering: it waits for the probe like the others.
-            await store.RescheduleAsync(record.Id, Owner, record.Attempts, record.NextAttemptAt,
+            await store.RescheduleAsync(record.Id, LeaseOf(record), record.Attempts, record.NextAttemptAt,
                 record.LastError ?? "waiting for the puppet to answer again", CancellationToken.None);
             return;
         }
@@ -54,11 +57,11 @@ public sealed class DeliveryAttempt(
         {
             try
             {
-                result = await client.ServiceProvider.GetRequiredService<PuppetClient>().DeliverAsync(record.ToDelivery(puppet.Endpoint), abort);
+                result = await client.ServiceProvider.GetRequiredService<PuppetClient>().DeliverAsync(record.ToDelivery(puppet!.Endpoint), abort);
             }
             catch (OperationCanceledException) when (abort.IsCancellationRequested)
             {
-                await store.RescheduleAsync(record.Id, Owner, record.Attempts, time.GetUtcNow().UtcDateTime, "interrupted by shutdown", CancellationToken.None);
+                await store.RescheduleAsync(record.Id, LeaseOf(record), record.Attempts, time.GetUtcNow().UtcDateTime, "interrupted by shutdown", CancellationToken.None);
                 logger.LogWarning("Shutdown interrupted delivery for {KfId}; it stays queued", record.KfId);
                 return;
             }
@@ -68,7 +71,7 @@ public sealed class DeliveryAttempt(
         var attempts = record.Attempts + 1;
         if (result.Delivered)
         {
-            await store.MarkDeliveredAsync(record.Id, Owner, attempts, now, CancellationToken.None);
+            await store.MarkDeliveredAsync(record.Id, LeaseOf(record), attempts, now, CancellationToken.None);
             var before = tracker.Succeeded(record.KfId, now);
             ManagerMetrics.Deliveries.WithLabels("delivered").Inc();
             ManagerMetrics.DeliveryLatency.Observe((now - record.ReceivedAt).TotalSeconds);
@@ -96,7 +99,7 @@ public sealed class DeliveryAttempt(
                 await DeadLetterAsync(record, attempts, giveUp.Reason, now, puppet.Endpoint);
                 break;
             case NextStep.RetryAt retry:
-                await store.RescheduleAsync(record.Id, Owner, attempts, retry.At, result.Error!, CancellationToken.None);
+                await store.RescheduleAsync(record.Id, LeaseOf(record), attempts, retry.At, result.Error!, CancellationToken.None);
                 ManagerMetrics.Deliveries.WithLabels("retry").Inc();
                 logger.LogWarning("Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}, attempt {Attempt}){Unreachable}; next attempt at {NextAttemptAt:O}",
                     record.Kind, record.KfId, puppet.Endpoint, result.Error, attempts,
@@ -105,9 +108,12 @@ public sealed class DeliveryAttempt(
         }
     }
 
+    /// <summary>Completions name this claim's own lease token: a lease that ran out and was claimed again is not ours.</summary>
+    private string LeaseOf(DeliveryRecord record) => record.LeaseOwner ?? Owner;
+
     private async Task DeadLetterAsync(DeliveryRecord record, int attempts, string reason, DateTime now, string? endpoint = null)
     {
-        await store.DeadLetterAsync(record.Id, Owner, attempts, reason, now, CancellationToken.None);
+        await store.DeadLetterAsync(record.Id, LeaseOf(record), attempts, reason, now, CancellationToken.None);
         ManagerMetrics.Deliveries.WithLabels("dead_lettered").Inc();
         logger.LogWarning("Dead-lettered {Kind} callback for {KfId}{Endpoint}: {Reason}",
             record.Kind, record.KfId, endpoint is null ? "" : " at " + endpoint, reason);

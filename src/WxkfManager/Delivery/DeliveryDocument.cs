@@ -71,6 +71,15 @@ internal sealed class DeliveryDocument
     [BsonElement("completedAt")]
     public DateTime? CompletedAt { get; set; }
 
+    /// <summary>Claims since the last finished attempt (absent in documents older than the field: none).</summary>
+    [BsonElement("claims")]
+    public int Claims { get; set; }
+
+    /// <summary>When the TTL index removes a finished record; absent while it is pending.</summary>
+    [BsonElement("purgeAt")]
+    [BsonIgnoreIfNull]
+    public DateTime? PurgeAt { get; set; }
+
     public static DeliveryDocument FromRecord(DeliveryRecord record) => new()
     {
         Id = record.Id,
@@ -92,6 +101,7 @@ internal sealed class DeliveryDocument
         LeaseUntil = record.LeaseUntil,
         LastError = record.LastError,
         CompletedAt = record.CompletedAt,
+        Claims = record.Claims,
     };
 
     public DeliveryRecord ToRecord() => new(
@@ -111,5 +121,6 @@ internal sealed class DeliveryDocument
         LeaseOwner,
         LeaseUntil,
         LastError,
-        CompletedAt);
+        CompletedAt,
+        Claims);
 }

@@ -12,7 +12,9 @@ public enum DeliveryState
 
 /// <summary>
 /// A verified callback in the durable queue. It is written before WeCom is answered, so an
-/// acknowledged callback survives a crash of the manager.
+/// acknowledged callback survives a crash of the manager. A claimed record's <see cref="LeaseOwner"/> is
+/// that claim's own lease token; <see cref="Claims"/> counts claims since the last finished attempt, the
+/// current one included, so an event whose delivery crashes its worker is noticed (see <see cref="DeliveryGate"/>).
 /// </summary>
 public sealed record DeliveryRecord(
     string Id,
@@ -31,7 +33,8 @@ public sealed record DeliveryRecord(
     string? LeaseOwner,
     DateTime? LeaseUntil,
     string? LastError,
-    DateTime? CompletedAt)
+    DateTime? CompletedAt,
+    int Claims = 0)
 {
     /// <summary>WeCom resends a callback it thinks failed with the same signature, timestamp and nonce.</summary>
     public static string? SignatureKeyOf(SignedQuery? query) =>

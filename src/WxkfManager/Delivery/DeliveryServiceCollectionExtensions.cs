@@ -16,7 +16,8 @@ public static class DeliveryServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(provider =>
             {
                 var handler = Security.PuppetHttpHandler.Create(provider);
-                handler.ConnectTimeout = provider.GetRequiredService<IOptions<DeliveryOptions>>().Value.ConnectTimeout;
+                var options = provider.GetRequiredService<IOptions<DeliveryOptions>>().Value;
+                handler.ConnectTimeout = options.ConnectTimeout < options.AttemptTimeout ? options.ConnectTimeout : options.AttemptTimeout;
                 return handler;
             });
         return services;

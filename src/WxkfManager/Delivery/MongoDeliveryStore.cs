@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using MongoDB.Bson;
 using MongoDB.Driver;
 using WxkfManager.Options;
 using WxkfManager.Registry;
@@ -7,7 +8,9 @@ namespace WxkfManager.Delivery;
 
 /// <summary>
 /// The delivery queue shared by several manager replicas, in the registry's database. Each claim is one
-/// atomic find-and-modify, so two workers never lease the same record.
+/// atomic find-and-modify, so two workers never lease the same record; lease times are the server's
+/// clock (<c>$$NOW</c>), so replicas with skewed clocks agree on when a lease ends. Finished records carry
+/// <c>purgeAt</c> and a TTL index removes them, so no replica runs a purge loop.
 /// </summary>
 public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
 {
@@ -18,6 +21,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     internal const string DueIndexName = "state_1_nextAttemptAt_1";
     internal const string CompletedIndexName = "state_1_completedAt_1";
     internal const string PuppetIndexName = "kfId_1_state_1";
+    internal const string OldestPendingIndexName = "state_1_receivedAt_1";
+    internal const string PurgeIndexName = "purgeAt_1";
 
     internal static readonly FindOneAndUpdateOptions<DeliveryDocument> ClaimOptions =
         new() { Sort = Sorts.DueFirst, ReturnDocument = ReturnDocument.After };
@@ -28,11 +33,19 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     private readonly MongoClient _client;
     private readonly IMongoCollection<DeliveryDocument> _collection;
     private readonly ILogger<MongoDeliveryStore> _logger;
+    private readonly DeliveryOptions _retention;
 
     public MongoDeliveryStore(IOptions<StorageOptions> options, ILogger<MongoDeliveryStore> logger)
+        : this(options, Microsoft.Extensions.Options.Options.Create(new DeliveryOptions()), logger)
+    {
+    }
+
+    [ActivatorUtilitiesConstructor]
+    public MongoDeliveryStore(IOptions<StorageOptions> options, IOptions<DeliveryOptions> delivery, ILogger<MongoDeliveryStore> logger)
     {
         (_client, _collection) = MongoConnection.Open<DeliveryDocument>(options, CollectionName);
         _logger = logger;
+        _retention = delivery.Value;
     }
 
     internal IMongoCollection<DeliveryDocument> Collection => _collection;
@@ -55,6 +68,12 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
             new CreateIndexOptions { Name = CompletedIndexName }),
         new(Builders<DeliveryDocument>.IndexKeys.Ascending(d => d.KfId).Ascending(d => d.State),
             new CreateIndexOptions { Name = PuppetIndexName }),
+        // The oldest pending event, read on every metrics scrape and /operator/queue.
+        new(Builders<DeliveryDocument>.IndexKeys.Ascending(d => d.State).Ascending(d => d.ReceivedAt),
+            new CreateIndexOptions { Name = OldestPendingIndexName }),
+        // MongoDB removes a finished record once its purgeAt passes (checked about once a minute).
+        new(Builders<DeliveryDocument>.IndexKeys.Ascending(d => d.PurgeAt),
+            new CreateIndexOptions { Name = PurgeIndexName, ExpireAfter = TimeSpan.Zero }),
     ];
 
     public async Task InitializeAsync(CancellationToken cancellationToken) =>
@@ -63,7 +82,9 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     public async Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken)
     {
         // A new record is never leased, whatever the caller passed (as in the SQLite store).
-        var document = DeliveryDocument.FromRecord(record with { LeaseOwner = null, LeaseUntil = null });
+        var document = DeliveryDocument.FromRecord(record with { LeaseOwner = null, LeaseUntil = null, Claims = 0 });
+        // Dead on arrival (no such puppet): kept as long as any dead letter.
+        document.PurgeAt = record.CompletedAt is { } completed ? PurgeAt(record.State, completed) : null;
         try
         {
             await _collection.InsertOneAsync(document, cancellationToken: cancellationToken);
@@ -100,7 +121,7 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         while (max < 0 || claimed.Count < max)
         {
             var document = await _collection.FindOneAndUpdateAsync(
-                filter, Updates.Lease(owner, now + lease), ClaimOptions, cancellationToken);
+                filter, Updates.Claim(LeaseToken.New(owner), lease), ClaimOptions, cancellationToken);
             if (document is null)
             {
                 break;
@@ -114,7 +135,7 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(lease, TimeSpan.FromMilliseconds(1));
         var document = await _collection.FindOneAndUpdateAsync(
-            Filters.DueFor(kfId, now), Updates.Lease(owner, now + lease), ProbeOptions, cancellationToken);
+            Filters.DueFor(kfId, now), Updates.Claim(LeaseToken.New(owner), lease), ProbeOptions, cancellationToken);
         return document?.ToRecord();
     }
 
@@ -128,13 +149,13 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     }
 
     public Task<bool> MarkDeliveredAsync(string id, string owner, int attempts, DateTime at, CancellationToken cancellationToken) =>
-        UpdateLeasedAsync(id, owner, Updates.Delivered(attempts, at), cancellationToken);
+        UpdateLeasedAsync(id, owner, Updates.Delivered(attempts, at, at + _retention.DeliveredRetention), cancellationToken);
 
     public Task<bool> RescheduleAsync(string id, string owner, int attempts, DateTime nextAttemptAt, string error, CancellationToken cancellationToken) =>
         UpdateLeasedAsync(id, owner, Updates.Rescheduled(attempts, nextAttemptAt, error), cancellationToken);
 
     public Task<bool> DeadLetterAsync(string id, string owner, int attempts, string reason, DateTime at, CancellationToken cancellationToken) =>
-        UpdateLeasedAsync(id, owner, Updates.DeadLettered(attempts, reason, at), cancellationToken);
+        UpdateLeasedAsync(id, owner, Updates.DeadLettered(attempts, reason, at, at + _retention.DeadLetterRetention), cancellationToken);
 
     public async Task<int> CountQueuedAsync(string kfId, CancellationToken cancellationToken) =>
         (int)await _collection.CountDocumentsAsync(Filters.QueuedFor(kfId), cancellationToken: cancellationToken);
@@ -198,11 +219,18 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         return (int)(waiting.ModifiedCount + revived.ModifiedCount);
     }
 
+    /// <summary>
+    /// The TTL index removes records with purgeAt; this removes only those finished before the field existed
+    /// (an indexed query that soon matches nothing).
+    /// </summary>
     public async Task<int> PurgeAsync(DateTime deliveredBefore, DateTime deadBefore, CancellationToken cancellationToken)
     {
-        var result = await _collection.DeleteManyAsync(Filters.Purgeable(deliveredBefore, deadBefore), cancellationToken);
+        var result = await _collection.DeleteManyAsync(Filters.PurgeableWithoutTtl(deliveredBefore, deadBefore), cancellationToken);
         return (int)result.DeletedCount;
     }
+
+    private DateTime PurgeAt(DeliveryState state, DateTime completedAt) =>
+        completedAt + (state == DeliveryState.Delivered ? _retention.DeliveredRetention : _retention.DeadLetterRetention);
 
     public void Dispose() => _client.Dispose();
 
@@ -221,11 +249,18 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
 
         public static FilterDefinition<DeliveryDocument> InState(DeliveryState state) => Filter.Eq(d => d.State, state);
 
-        /// <summary>Pending, due, and not leased (never, or the lease ran out). Null also matches a missing field.</summary>
+        /// <summary>
+        /// Pending, due, and not leased (never, or the lease ran out by the server's clock, as it was set).
+        /// Null also matches a missing field.
+        /// </summary>
         public static FilterDefinition<DeliveryDocument> Due(DateTime now) =>
             InState(DeliveryState.Pending)
             & Filter.Lte(d => d.NextAttemptAt, now)
-            & (Filter.Eq(d => d.LeaseUntil, null) | Filter.Lte(d => d.LeaseUntil, now));
+            & (Filter.Eq(d => d.LeaseUntil, null) | LeaseEndedByServerClock);
+
+        private static FilterDefinition<DeliveryDocument> LeaseEndedByServerClock { get; } =
+            new BsonDocumentFilterDefinition<DeliveryDocument>(
+                new BsonDocument("$expr", new BsonDocument("$lte", new BsonArray { "$leaseUntil", "$$NOW" })));
 
         /// <summary>Due, except the events of puppets that wait for a probe, unless those ran out of time.</summary>
         public static FilterDefinition<DeliveryDocument> DueExcept(DateTime now, IReadOnlyCollection<string> waitingKfIds) =>
@@ -266,21 +301,37 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         public static FilterDefinition<DeliveryDocument> Purgeable(DateTime deliveredBefore, DateTime deadBefore) =>
             (InState(DeliveryState.Delivered) & Filter.Lt(d => d.CompletedAt, deliveredBefore))
             | (InState(DeliveryState.Dead) & Filter.Lt(d => d.CompletedAt, deadBefore));
+
+        public static FilterDefinition<DeliveryDocument> PurgeableWithoutTtl(DateTime deliveredBefore, DateTime deadBefore) =>
+            Purgeable(deliveredBefore, deadBefore) & Filter.Exists(d => d.PurgeAt, false);
     }
 
     internal static class Updates
     {
         private static UpdateDefinitionBuilder<DeliveryDocument> Update => Builders<DeliveryDocument>.Update;
 
-        public static UpdateDefinition<DeliveryDocument> Lease(string owner, DateTime until) =>
-            Update.Set(d => d.LeaseOwner, owner).Set(d => d.LeaseUntil, until);
+        /// <summary>
+        /// A claim: this claim's own lease token, a lease ending <paramref name="lease"/> after the server's
+        /// now, and one more claim counted before anything is sent (so a crash mid-delivery still counts).
+        /// </summary>
+        public static UpdateDefinition<DeliveryDocument> Claim(string leaseToken, TimeSpan lease) =>
+            Update.Pipeline(new BsonDocumentStagePipelineDefinition<DeliveryDocument, DeliveryDocument>(
+            [
+                new BsonDocument("$set", new BsonDocument
+                {
+                    { "leaseOwner", leaseToken },
+                    { "leaseUntil", new BsonDocument("$add", new BsonArray { "$$NOW", (long)lease.TotalMilliseconds }) },
+                    { "claims", new BsonDocument("$add", new BsonArray { new BsonDocument("$ifNull", new BsonArray { "$claims", 0 }), 1 }) },
+                }),
+            ]));
 
-        public static UpdateDefinition<DeliveryDocument> Delivered(int attempts, DateTime at) =>
+        public static UpdateDefinition<DeliveryDocument> Delivered(int attempts, DateTime at, DateTime purgeAt) =>
             Update
                 .Set(d => d.State, DeliveryState.Delivered)
                 .Set(d => d.Attempts, attempts)
                 .Set(d => d.CompletedAt, at)
-                .Set(d => d.LastError, null);
+                .Set(d => d.LastError, null)
+                .Set(d => d.PurgeAt, purgeAt);
 
         public static UpdateDefinition<DeliveryDocument> Rescheduled(int attempts, DateTime nextAttemptAt, string error) =>
             Update
@@ -288,16 +339,17 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
                 .Set(d => d.NextAttemptAt, nextAttemptAt)
                 .Set(d => d.LastError, error);
 
-        public static UpdateDefinition<DeliveryDocument> DeadLettered(int attempts, string reason, DateTime at) =>
+        public static UpdateDefinition<DeliveryDocument> DeadLettered(int attempts, string reason, DateTime at, DateTime purgeAt) =>
             Update
                 .Set(d => d.State, DeliveryState.Dead)
                 .Set(d => d.Attempts, attempts)
                 .Set(d => d.LastError, reason)
-                .Set(d => d.CompletedAt, at);
+                .Set(d => d.CompletedAt, at)
+                .Set(d => d.PurgeAt, purgeAt);
 
-        /// <summary>What a worker finishing its leased record writes, and the lease ends with it.</summary>
+        /// <summary>What a worker finishing its leased record writes: the lease ends, and so does the run of unfinished claims.</summary>
         public static UpdateDefinition<DeliveryDocument> ReleasingLease(UpdateDefinition<DeliveryDocument> update) =>
-            Update.Combine(update, Update.Set(d => d.LeaseOwner, null).Set(d => d.LeaseUntil, null));
+            Update.Combine(update, Update.Set(d => d.LeaseOwner, null).Set(d => d.LeaseUntil, null).Set(d => d.Claims, 0));
 
         public static UpdateDefinition<DeliveryDocument> DueAt(DateTime at) => Update.Set(d => d.NextAttemptAt, at);
 
@@ -314,7 +366,9 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
                 .Set(d => d.ExpiresAt, expiresAt)
                 .Set(d => d.LeaseOwner, null)
                 .Set(d => d.LeaseUntil, null)
-                .Set(d => d.CompletedAt, null);
+                .Set(d => d.CompletedAt, null)
+                .Set(d => d.Claims, 0)
+                .Unset(d => d.PurgeAt);
     }
 
     internal static class Sorts

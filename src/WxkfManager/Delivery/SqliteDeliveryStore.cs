@@ -12,7 +12,7 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
 {
     private const string Columns =
         "id, kind, corp_id, kf_id, body, msg_signature, timestamp, nonce, signature_key, token_key, state, attempts, " +
-        "received_at, next_attempt_at, expires_at, lease_owner, lease_until, last_error, completed_at";
+        "received_at, next_attempt_at, expires_at, lease_owner, lease_until, last_error, completed_at, claims";
 
     private readonly SqliteDatabase _database;
     private readonly SqliteBatchWriter<DeliveryRecord> _inserts;
@@ -57,6 +57,18 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
             CREATE INDEX IF NOT EXISTS ix_deliveries_completed ON deliveries (state, completed_at);
             CREATE INDEX IF NOT EXISTS ix_deliveries_puppet ON deliveries (kf_id, state);
             """, cancellationToken);
+        await AddClaimsAsync(connection, cancellationToken);
+    }
+
+    /// <summary>Claims since the last finished attempt (see <see cref="DeliveryGate"/>); added to a file created before it existed.</summary>
+    private static async Task AddClaimsAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var probe = connection.CreateCommand();
+        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('deliveries') WHERE name = 'claims';";
+        if ((long)(await probe.ExecuteScalarAsync(cancellationToken))! == 0)
+        {
+            await SqliteDatabase.ExecuteAsync(connection, "ALTER TABLE deliveries ADD COLUMN claims INTEGER NOT NULL DEFAULT 0;", cancellationToken);
+        }
     }
 
     public async Task<int> CountQueuedAsync(string kfId, CancellationToken cancellationToken)
@@ -80,7 +92,7 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
         command.Transaction = transaction;
         command.CommandText = """
             UPDATE deliveries SET state = 'Delivered', attempts = $attempts, completed_at = $at, last_error = NULL,
-                lease_owner = NULL, lease_until = NULL
+                lease_owner = NULL, lease_until = NULL, claims = 0
             WHERE id = $id AND state = 'Pending' AND lease_owner = $owner;
             """;
         var done = new bool[completions.Count];
@@ -104,7 +116,7 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
         command.CommandText = $"""
             INSERT INTO deliveries ({Columns}) VALUES
             ($id, $kind, $corpId, $kfId, $body, $signature, $timestamp, $nonce, $signatureKey, $tokenKey, $state, $attempts,
-             $receivedAt, $nextAttemptAt, $expiresAt, NULL, NULL, $lastError, $completedAt)
+             $receivedAt, $nextAttemptAt, $expiresAt, NULL, NULL, $lastError, $completedAt, 0)
             ON CONFLICT DO NOTHING;
             """;
         var added = new bool[records.Count];
@@ -141,7 +153,7 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
         command.Transaction = transaction;
         command.CommandText = """
             UPDATE deliveries SET state = 'Pending', attempts = 0, received_at = $receivedAt, next_attempt_at = $nextAttemptAt,
-                expires_at = $expiresAt, lease_owner = NULL, lease_until = NULL, completed_at = NULL
+                expires_at = $expiresAt, lease_owner = NULL, lease_until = NULL, completed_at = NULL, claims = 0
             WHERE state = 'Dead' AND (token_key = $tokenKey OR signature_key = $signatureKey);
             """;
         command.Parameters.AddWithValue("$receivedAt", Ticks(record.ReceivedAt));
@@ -166,9 +178,10 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        // One statement, so the pick and the lease are atomic against other connections.
+        // One statement, so the pick and the lease are atomic against other connections. Each row gets its
+        // own lease token (randomblob is evaluated per row) and one more claim counted before anything is sent.
         command.CommandText = $"""
-            UPDATE deliveries SET lease_owner = $owner, lease_until = $leaseUntil
+            UPDATE deliveries SET lease_owner = $owner || '/' || lower(hex(randomblob(16))), lease_until = $leaseUntil, claims = claims + 1
             WHERE id IN (
                 SELECT id FROM deliveries
                 WHERE state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
@@ -189,7 +202,7 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            UPDATE deliveries SET lease_owner = $owner, lease_until = $leaseUntil
+            UPDATE deliveries SET lease_owner = $owner || '/' || lower(hex(randomblob(16))), lease_until = $leaseUntil, claims = claims + 1
             WHERE id = (
                 SELECT id FROM deliveries
                 WHERE kf_id = $kfId AND state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
@@ -278,7 +291,7 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
             UPDATE deliveries SET next_attempt_at = $now
             WHERE kf_id = $kfId AND state = 'Pending' AND next_attempt_at > $now AND (lease_until IS NULL OR lease_until <= $now);
             UPDATE deliveries SET state = 'Pending', attempts = 0, next_attempt_at = $now, expires_at = $expiresAt,
-                lease_owner = NULL, lease_until = NULL, completed_at = NULL
+                lease_owner = NULL, lease_until = NULL, completed_at = NULL, claims = 0
             WHERE kf_id = $kfId AND state = 'Dead' AND received_at >= $receivedSince;
             """;
         command.Parameters.AddWithValue("$kfId", kfId);
@@ -307,7 +320,7 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             UPDATE deliveries SET state = 'Pending', attempts = 0, next_attempt_at = $now, expires_at = $expiresAt,
-                lease_owner = NULL, lease_until = NULL, completed_at = NULL
+                lease_owner = NULL, lease_until = NULL, completed_at = NULL, claims = 0
             WHERE state = 'Dead' AND {where};
             """;
         command.Parameters.AddWithValue("$now", Ticks(now));
@@ -324,7 +337,7 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            UPDATE deliveries SET {set}, lease_owner = NULL, lease_until = NULL
+            UPDATE deliveries SET {set}, lease_owner = NULL, lease_until = NULL, claims = 0
             WHERE id = $id AND state = 'Pending' AND lease_owner = $owner;
             """;
         command.Parameters.AddWithValue("$id", id);
@@ -360,7 +373,8 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
                 LeaseOwner: reader.IsDBNull(15) ? null : reader.GetString(15),
                 LeaseUntil: reader.IsDBNull(16) ? null : FromTicks(reader.GetInt64(16)),
                 LastError: reader.IsDBNull(17) ? null : reader.GetString(17),
-                CompletedAt: reader.IsDBNull(18) ? null : FromTicks(reader.GetInt64(18))));
+                CompletedAt: reader.IsDBNull(18) ? null : FromTicks(reader.GetInt64(18)),
+                Claims: reader.GetInt32(19)));
         }
         return records;
     }

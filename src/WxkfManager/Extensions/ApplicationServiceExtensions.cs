@@ -49,7 +49,7 @@ public static class ApplicationServiceExtensions
                 ? ActivatorUtilities.CreateInstance<MongoPuppetRegistry>(sp)
                 : new SqlitePuppetRegistry(sp.GetRequiredService<SqliteDatabase>());
             var key = sp.GetRequiredService<IOptions<SecurityOptions>>().Value.SecretsEncryptionKey;
-            return key is null ? store : new EncryptingPuppetRegistry(store, new SecretProtector(key));
+            return key is null ? store : new EncryptingPuppetRegistry(store, new SecretProtector(key), sp.GetRequiredService<ILogger<EncryptingPuppetRegistry>>());
         });
         services.AddSingleton<IDeliveryStore>(sp => UsesMongo(sp)
             ? ActivatorUtilities.CreateInstance<MongoDeliveryStore>(sp)

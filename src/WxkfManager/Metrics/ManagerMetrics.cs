@@ -31,5 +31,5 @@ public static class ManagerMetrics
         "wxkf_dead_letters", "Events given up on and kept for replay.");
 
     public static readonly Gauge Puppets = Prometheus.Metrics.CreateGauge(
-        "wxkf_puppets", "Puppets known to this replica, by state (registered, online).", "state");
+        "wxkf_puppets", "Puppets known to this replica, by state (registered, online, unloadable: stored but skipped, see /operator/registry).", "state");
 }

@@ -21,6 +21,7 @@ public static class MetricsEndpoint
                 var directory = services.GetRequiredService<PuppetDirectory>();
                 ManagerMetrics.Puppets.WithLabels("registered").Set(directory.Count);
                 ManagerMetrics.Puppets.WithLabels("online").Set(directory.OnlineCount);
+                ManagerMetrics.Puppets.WithLabels("unloadable").Set(directory.Unloadable.Count);
                 var stats = await services.GetRequiredService<IDeliveryStore>().GetStatsAsync(DateTime.UtcNow, cancellationToken);
                 ManagerMetrics.QueueDepth.WithLabels("pending").Set(stats.Pending);
                 ManagerMetrics.QueueDepth.WithLabels("in_flight").Set(stats.Leased);

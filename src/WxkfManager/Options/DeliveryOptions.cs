@@ -42,9 +42,20 @@ public sealed class DeliveryOptions
     [Range(1, 1024)]
     public int Concurrency { get; set; } = 32;
 
-    /// <summary>How long a worker owns a claimed event; if its replica dies, another takes the event over after this.</summary>
+    /// <summary>
+    /// How long a worker owns a claimed event; if its replica dies, another takes the event over after this.
+    /// Must outlast the worst-case attempt (AttemptTimeout × (MaxRetries + 1) plus the retries' backoff),
+    /// checked at start, or a slow attempt's event would be delivered twice.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:30:00")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Claims in a row that end without the attempt being recorded (its worker crashed, or outlived its
+    /// lease) before the event is dead-lettered as poison instead of taking down one replica after another.
+    /// </summary>
+    [Range(1, 100)]
+    public int PoisonClaimLimit { get; set; } = 5;
 
     /// <summary>How often a worker looks for due events it was not told about (retries, other replicas' events).</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]

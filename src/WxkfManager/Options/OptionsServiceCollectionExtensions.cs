@@ -32,13 +32,12 @@ public static class OptionsServiceCollectionExtensions
             .Validate(options => IsHttpUrl(options.ApiBaseUrl), "WeCom:ApiBaseUrl must be an absolute http(s) URL")
             .ValidateOnStart();
 
+        services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryLeaseValidation>();
         services.AddOptions<DeliveryOptions>()
             .BindConfiguration(DeliveryOptions.Section)
             .ValidateDataAnnotations()
             .Validate(options => options.ProbeFirstInterval <= options.ProbeMaxInterval,
                 "Delivery:ProbeFirstInterval must not exceed Delivery:ProbeMaxInterval")
-            .Validate(options => options.ConnectTimeout <= options.AttemptTimeout,
-                "Delivery:ConnectTimeout must not exceed Delivery:AttemptTimeout")
             .ValidateOnStart();
 
         services.AddOptions<SecurityOptions>()

@@ -5,7 +5,12 @@ namespace WxkfManager.Options;
 public sealed class StorageOptions
 {
     public const string Section = "Storage";
-    public const string DefaultMongoDatabase = "wxkf-manager";
+
+    /// <summary>
+    /// The database when MONGO_URI names none: the one the original service (mongoose) used, so the same
+    /// URI finds the same registrations.
+    /// </summary>
+    public const string DefaultMongoDatabase = "test";
 
     /// <summary>MongoDB connection string (env MONGO_URI). Empty selects the embedded SQLite store.</summary>
     public string? MongoUri { get; set; }
@@ -15,12 +20,26 @@ public sealed class StorageOptions
     public string DataDirectory { get; set; } = "./data";
 
     /// <summary>
-    /// How often each replica reloads the registry into memory. Writes on this replica apply at once and a
-    /// callback for an unknown puppet triggers an immediate reload, so this only bounds how long a
-    /// deregistration or endpoint change made through another replica goes unseen.
+    /// How often each replica applies registry changes made through other replicas (an indexed read of
+    /// what changed since its last look): how long a replica may lag behind another.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan RegistryRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan RegistryChangePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often each replica reloads the whole registry, a safety net for writes without a change marker:
+    /// documents the original service wrote while sharing the database, or edited or deleted by hand.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RegistryRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a MongoDB operation waits for a reachable server before failing, unless MONGO_URI sets
+    /// serverSelectionTimeoutMS: short, so a callback gets a fast 503 (WeCom gives up after 5 s) instead of
+    /// the driver's 30 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan MongoServerSelectionTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     public bool UsesMongo => !string.IsNullOrWhiteSpace(MongoUri);
 }

@@ -20,7 +20,14 @@ public interface IPuppetRegistry
 
     Task<PuppetRegistration?> FindAsync(string kfId, CancellationToken cancellationToken);
 
+    /// <summary>Every registration that can be loaded; unloadable ones are left out (see <see cref="ReadChangesAsync"/>).</summary>
     Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Registrations changed at or after <paramref name="since"/> by the store's change marker, or all of them
+    /// when null; a registration that cannot become a valid entry is reported, not thrown.
+    /// </summary>
+    Task<RegistryChanges> ReadChangesAsync(DateTime? since, CancellationToken cancellationToken);
 
     /// <summary>Throws when the store does not answer; backs /ready.</summary>
     Task PingAsync(CancellationToken cancellationToken);

@@ -17,6 +17,7 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
     // The name mongoose gives its `unique: true` index, so ours is the same index, not a second one.
     internal const string KfIdIndexName = "kfOpenId_1";
     internal const string CorpIdIndexName = "corpId_1";
+    internal const string UpdatedAtIndexName = "updatedAt_1";
 
     private const int DuplicateKeyCode = 11000;
 
@@ -44,6 +45,9 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
             new CreateIndexOptions { Name = KfIdIndexName, Unique = true }),
         new(Builders<PuppetDocument>.IndexKeys.Ascending(d => d.CorpId),
             new CreateIndexOptions { Name = CorpIdIndexName }),
+        // Each replica asks for what changed since its last look, about once a second.
+        new(Builders<PuppetDocument>.IndexKeys.Ascending(d => d.UpdatedAt),
+            new CreateIndexOptions { Name = UpdatedAtIndexName }),
     ];
 
     internal static SortDefinition<PuppetDocument> ListOrder { get; } = Builders<PuppetDocument>.Sort.Ascending(d => d.KfId);
@@ -80,16 +84,49 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
         return document?.ToRegistration();
     }
 
+    /// <summary>The registration, or null when there is none or it cannot be loaded (logged).</summary>
     public async Task<PuppetRegistration?> FindAsync(string kfId, CancellationToken cancellationToken)
     {
-        var document = await _collection.Find(Filters.ByKfId(kfId)).FirstOrDefaultAsync(cancellationToken);
-        return document?.ToRegistration();
+        var raw = await _collection.Find(Filters.ByKfId(kfId)).As<BsonDocument>().FirstOrDefaultAsync(cancellationToken);
+        if (raw is null)
+        {
+            return null;
+        }
+        var (registration, unloadable) = PuppetDocument.Read(raw);
+        if (unloadable is not null)
+        {
+            _logger.LogWarning("Registration {OpenKfId} cannot be loaded: its {Field} {Reason}", unloadable.KfId, unloadable.Field, unloadable.Reason);
+        }
+        return registration;
     }
 
-    public async Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken) =>
+        (await ReadChangesAsync(null, cancellationToken)).Loaded;
+
+    public async Task<RegistryChanges> ReadChangesAsync(DateTime? since, CancellationToken cancellationToken)
     {
-        var documents = await _collection.Find(Filters.All).Sort(ListOrder).ToListAsync(cancellationToken);
-        return documents.ConvertAll(d => d.ToRegistration());
+        // Raw documents, each converted on its own: one the original left with a null cannot fail the others.
+        var raws = await _collection.Find(since is { } marker ? Filters.ChangedSince(marker) : Filters.All)
+            .Sort(ListOrder)
+            .As<BsonDocument>()
+            .ToListAsync(cancellationToken);
+        var loaded = new List<PuppetRegistration>(raws.Count);
+        var unloadable = new List<UnloadableRegistration>();
+        DateTime? newest = since;
+        foreach (var raw in raws)
+        {
+            var (registration, fault) = PuppetDocument.Read(raw);
+            if (registration is not null)
+            {
+                loaded.Add(registration);
+            }
+            else
+            {
+                unloadable.Add(fault!);
+            }
+            newest = RegistryChanges.Newest(newest, PuppetDocument.MarkerOf(raw));
+        }
+        return new RegistryChanges(loaded, unloadable, newest, Complete: since is null);
     }
 
     public async Task PingAsync(CancellationToken cancellationToken) =>
@@ -111,6 +148,9 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
 
         public static FilterDefinition<PuppetDocument> ByKfId(string kfId) =>
             Builders<PuppetDocument>.Filter.Eq(d => d.KfId, kfId);
+
+        public static FilterDefinition<PuppetDocument> ChangedSince(DateTime marker) =>
+            Builders<PuppetDocument>.Filter.Gte(d => d.UpdatedAt, marker);
 
         public static FilterDefinition<PuppetDocument> ByKfIdInCorp(string kfId, string corpId) =>
             Builders<PuppetDocument>.Filter.Eq(d => d.KfId, kfId) & Builders<PuppetDocument>.Filter.Eq(d => d.CorpId, corpId);
@@ -140,11 +180,13 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
                 .Set(d => d.Online, true)
                 .Set(d => d.RegisteredAt, registration.RegisteredAt)
                 .Set(d => d.Instances, registration.Instances.Select(PuppetInstanceDocument.From).ToList())
-                .SetOnInsert(d => d.LastOnlineDate, registration.LastOnlineDate);
+                .SetOnInsert(d => d.LastOnlineDate, registration.LastOnlineDate)
+                .CurrentDate(d => d.UpdatedAt);
 
         public static UpdateDefinition<PuppetDocument> MarkOffline(DateTime at) =>
             Builders<PuppetDocument>.Update
                 .Set(d => d.Online, false)
-                .Set(d => d.LastOnlineDate, at);
+                .Set(d => d.LastOnlineDate, at)
+                .CurrentDate(d => d.UpdatedAt);
     }
 }

@@ -1,4 +1,4 @@
-using System.Collections.Frozen;
+using System.Collections.Concurrent;
 using WxkfManager.Crypto;
 
 namespace WxkfManager.Registry;
@@ -8,35 +8,54 @@ public sealed record PuppetEntry(PuppetRegistration Registration, WeComCrypto Cr
 
 /// <summary>
 /// The in-memory view of the registry that the callback path reads, so no callback waits on the store.
-/// Writes through this replica apply at once; <see cref="RefreshAsync"/> reloads what other replicas wrote.
+/// Changes apply per entry: a change touches its puppet and its corp's credential list, never the whole
+/// fleet. Writes through this replica apply at once; <see cref="CatchUpAsync"/> applies what other replicas
+/// wrote since the last look (by the store's change marker), <see cref="RefreshAsync"/> reloads everything.
+/// A registration that cannot become an entry is skipped with one warning and listed in <see cref="Unloadable"/>.
 /// </summary>
 public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time, ILogger<PuppetDirectory> logger)
 {
     private static readonly TimeSpan MinimumMissRefreshInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How far back each catch-up reads before the newest marker it saw: a write stamped just before that
+    /// marker may become visible just after the read. Re-read entries that did not change cost nothing.
+    /// </summary>
+    internal static readonly TimeSpan ChangeOverlap = TimeSpan.FromSeconds(5);
+
+    private sealed record CorpView(WeComCrypto[] Credentials, string[] Secrets);
+
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly Dictionary<string, PuppetEntry> _entries = new(StringComparer.Ordinal);
-    private volatile Snapshot _snapshot = Snapshot.Empty;
+    private readonly ConcurrentDictionary<string, PuppetEntry> _byKfId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CorpView> _byCorp = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, UnloadableRegistration> _unloadable = new(StringComparer.Ordinal);
+    // Written under the lock only.
+    private readonly Dictionary<string, HashSet<string>> _kfIdsByCorp = new(StringComparer.Ordinal);
+    private DateTime? _marker;
     private long _lastMissRefreshTicks = long.MinValue;
 
-    public int Count => _snapshot.ByKfId.Count;
+    public int Count => _byKfId.Count;
 
-    public int OnlineCount => _snapshot.ByKfId.Values.Count(e => e.Registration.Online);
+    public int OnlineCount => _byKfId.Values.Count(e => e.Registration.Online);
 
-    public PuppetEntry? Find(string kfId) => _snapshot.ByKfId.GetValueOrDefault(kfId);
+    /// <summary>Stored registrations this replica cannot serve, by kfOpenId, with the field at fault.</summary>
+    public IReadOnlyList<UnloadableRegistration> Unloadable =>
+        [.. _unloadable.Values.OrderBy(u => u.KfId, StringComparer.Ordinal)];
+
+    public PuppetEntry? Find(string kfId) => _byKfId.GetValueOrDefault(kfId);
 
     /// <summary>
     /// The distinct app credentials registered for a corp, online puppets' first and newest first:
     /// a corp may run several apps, and the one whose signature matches is the one that sent the callback.
     /// </summary>
     public IReadOnlyList<WeComCrypto> CredentialsFor(string corpId) =>
-        _snapshot.CredentialsByCorp.TryGetValue(corpId, out var credentials) ? credentials : [];
+        _byCorp.TryGetValue(corpId, out var corp) ? corp.Credentials : [];
 
     /// <summary>The corp secrets the corp's registered puppets gave, to check a getToken caller against.</summary>
     public IReadOnlyList<string> CorpSecretsFor(string corpId) =>
-        _snapshot.SecretsByCorp.TryGetValue(corpId, out var secrets) ? secrets : [];
+        _byCorp.TryGetValue(corpId, out var corp) ? corp.Secrets : [];
 
-    /// <summary>The puppet registered under kfId in that corp, reloading once if this replica has not seen it.</summary>
+    /// <summary>The puppet registered under kfId in that corp, catching up once if this replica has not seen it.</summary>
     public async Task<PuppetRegistration?> FindInCorpAsync(string corpId, string kfId, CancellationToken cancellationToken)
     {
         var entry = Find(kfId);
@@ -47,13 +66,35 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
         return entry?.Registration.CorpId == corpId ? entry.Registration : null;
     }
 
+    /// <summary>
+    /// Reads one puppet from the store before something is given up on because this replica thinks it
+    /// offline or unknown: another replica may have registered it again a moment ago. Applies what it
+    /// finds; when the store does not answer, this replica's view stands.
+    /// </summary>
+    public async Task<PuppetRegistration?> ConfirmAsync(string corpId, string kfId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stored = await registry.FindAsync(kfId, cancellationToken);
+            if (stored is not null)
+            {
+                await ApplyAsync(stored, cancellationToken);
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            logger.LogWarning(exception, "Could not read {OpenKfId} from the store; going by this replica's view", kfId);
+        }
+        var entry = Find(kfId);
+        return entry?.Registration.CorpId == corpId ? entry.Registration : null;
+    }
+
     public async Task ApplyAsync(PuppetRegistration registration, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            _entries[registration.KfId] = ToEntry(registration, _entries.GetValueOrDefault(registration.KfId));
-            _snapshot = Snapshot.Build(_entries.Values);
+            Apply(new RegistryChanges([registration], [], Marker: null, Complete: false));
         }
         finally
         {
@@ -61,20 +102,21 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
         }
     }
 
-    public async Task RefreshAsync(CancellationToken cancellationToken)
+    /// <summary>Reloads every registration; entries no longer in the store go.</summary>
+    public Task RefreshAsync(CancellationToken cancellationToken) => ReadAndApplyAsync(full: true, cancellationToken);
+
+    /// <summary>Applies what changed in the store since the last look: an indexed read of a few documents.</summary>
+    public Task CatchUpAsync(CancellationToken cancellationToken) => ReadAndApplyAsync(full: false, cancellationToken);
+
+    private async Task ReadAndApplyAsync(bool full, CancellationToken cancellationToken)
     {
         // The store read happens under the lock so a write applied meanwhile is never overwritten by older data.
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            var registrations = await registry.ListAsync(cancellationToken);
-            var previous = new Dictionary<string, PuppetEntry>(_entries, StringComparer.Ordinal);
-            _entries.Clear();
-            foreach (var registration in registrations)
-            {
-                _entries[registration.KfId] = ToEntry(registration, previous.GetValueOrDefault(registration.KfId));
-            }
-            _snapshot = Snapshot.Build(_entries.Values);
+            // Without a marker yet (a store of legacy documents only), every marked document is new.
+            var since = full ? (DateTime?)null : (_marker ?? DateTime.UnixEpoch) - ChangeOverlap;
+            Apply(await registry.ReadChangesAsync(since, cancellationToken));
         }
         finally
         {
@@ -83,7 +125,7 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     }
 
     /// <summary>
-    /// Reloads when a callback names a puppet or corp this replica has not seen (it may have registered
+    /// Catches up when a callback names a puppet or corp this replica has not seen (it may have registered
     /// through another replica a moment ago); at most once a second, so unknown ids cannot hammer the store.
     /// </summary>
     public async Task<bool> TryRefreshOnMissAsync(CancellationToken cancellationToken)
@@ -100,53 +142,130 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
         }
         try
         {
-            await RefreshAsync(cancellationToken);
+            await CatchUpAsync(cancellationToken);
             return true;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            logger.LogWarning(exception, "Reloading the registry after a miss failed");
+            logger.LogWarning(exception, "Catching up with the registry after a miss failed");
             return false;
         }
     }
 
-    private static PuppetEntry ToEntry(PuppetRegistration registration, PuppetEntry? previous)
+    // Under the lock.
+    private void Apply(RegistryChanges changes)
     {
-        var crypto = previous is not null
-            && previous.Registration.Token == registration.Token
-            && previous.Registration.EncodingAesKey == registration.EncodingAesKey
-                ? previous.Crypto
-                : WeComCrypto.Create(registration.Token, registration.EncodingAesKey);
-        return new PuppetEntry(registration, crypto);
+        var touchedCorps = new HashSet<string>(StringComparer.Ordinal);
+        var seen = changes.Complete ? new HashSet<string>(StringComparer.Ordinal) : null;
+        var unloadable = new List<UnloadableRegistration>(changes.Unloadable);
+        foreach (var registration in changes.Loaded)
+        {
+            seen?.Add(registration.KfId);
+            var previous = _byKfId.GetValueOrDefault(registration.KfId);
+            if (previous?.Registration == registration)
+            {
+                continue;
+            }
+            if (ToEntry(registration, previous) is not { } entry)
+            {
+                unloadable.Add(RegistrationCheck.UnusableKey(registration)
+                    ?? new UnloadableRegistration(registration.KfId, "encodingAESKey", "cannot key WeCom's crypto"));
+                continue;
+            }
+            _unloadable.TryRemove(registration.KfId, out _);
+            Put(entry, previous, touchedCorps);
+        }
+        foreach (var fault in unloadable)
+        {
+            seen?.Add(fault.KfId);
+            if (_byKfId.TryRemove(fault.KfId, out var removed))
+            {
+                Unlink(removed, touchedCorps);
+            }
+            if (_unloadable.TryGetValue(fault.KfId, out var known) && known == fault)
+            {
+                continue;
+            }
+            _unloadable[fault.KfId] = fault;
+            logger.LogWarning("Registration {OpenKfId} skipped: its {Field} {Reason}; the rest of the fleet serves. Register it again to fix it",
+                fault.KfId, fault.Field, fault.Reason);
+        }
+        if (seen is not null)
+        {
+            foreach (var gone in _byKfId.Keys.Where(k => !seen.Contains(k)).ToList())
+            {
+                if (_byKfId.TryRemove(gone, out var removed))
+                {
+                    Unlink(removed, touchedCorps);
+                }
+            }
+            foreach (var gone in _unloadable.Keys.Where(k => !seen.Contains(k)).ToList())
+            {
+                _unloadable.TryRemove(gone, out _);
+            }
+        }
+        foreach (var corpId in touchedCorps)
+        {
+            RebuildCorp(corpId);
+        }
+        _marker = RegistryChanges.Newest(_marker, changes.Marker);
     }
 
-    private sealed record Snapshot(
-        FrozenDictionary<string, PuppetEntry> ByKfId,
-        FrozenDictionary<string, WeComCrypto[]> CredentialsByCorp,
-        FrozenDictionary<string, string[]> SecretsByCorp)
+    private void Put(PuppetEntry entry, PuppetEntry? previous, HashSet<string> touchedCorps)
     {
-        public static readonly Snapshot Empty = new(
-            FrozenDictionary<string, PuppetEntry>.Empty,
-            FrozenDictionary<string, WeComCrypto[]>.Empty,
-            FrozenDictionary<string, string[]>.Empty);
-
-        public static Snapshot Build(IEnumerable<PuppetEntry> entries)
+        if (previous is not null && previous.Registration.CorpId != entry.Registration.CorpId)
         {
-            var list = entries.ToList();
-            var credentials = list
-                .GroupBy(e => e.Registration.CorpId, StringComparer.Ordinal)
-                .ToFrozenDictionary(
-                    g => g.Key,
-                    g => g.OrderByDescending(e => e.Registration.Online)
-                          .ThenByDescending(e => e.Registration.RegisteredAt ?? DateTime.MinValue)
-                          .DistinctBy(e => (e.Registration.Token, e.Registration.EncodingAesKey))
-                          .Select(e => e.Crypto)
-                          .ToArray(),
-                    StringComparer.Ordinal);
-            var secrets = list
-                .GroupBy(e => e.Registration.CorpId, StringComparer.Ordinal)
-                .ToFrozenDictionary(g => g.Key, g => g.Select(e => e.Registration.CorpSecret).Distinct().ToArray(), StringComparer.Ordinal);
-            return new Snapshot(list.ToFrozenDictionary(e => e.Registration.KfId, StringComparer.Ordinal), credentials, secrets);
+            Unlink(previous, touchedCorps);
         }
+        _byKfId[entry.Registration.KfId] = entry;
+        var corpId = entry.Registration.CorpId;
+        if (!_kfIdsByCorp.TryGetValue(corpId, out var kfIds))
+        {
+            _kfIdsByCorp[corpId] = kfIds = new HashSet<string>(StringComparer.Ordinal);
+        }
+        kfIds.Add(entry.Registration.KfId);
+        touchedCorps.Add(corpId);
+    }
+
+    private void Unlink(PuppetEntry entry, HashSet<string> touchedCorps)
+    {
+        var corpId = entry.Registration.CorpId;
+        if (_kfIdsByCorp.TryGetValue(corpId, out var kfIds) && kfIds.Remove(entry.Registration.KfId) && kfIds.Count == 0)
+        {
+            _kfIdsByCorp.Remove(corpId);
+        }
+        touchedCorps.Add(corpId);
+    }
+
+    private void RebuildCorp(string corpId)
+    {
+        if (!_kfIdsByCorp.TryGetValue(corpId, out var kfIds))
+        {
+            _byCorp.TryRemove(corpId, out _);
+            return;
+        }
+        var entries = kfIds.Select(k => _byKfId[k]).ToList();
+        var credentials = entries
+            .OrderByDescending(e => e.Registration.Online)
+            .ThenByDescending(e => e.Registration.RegisteredAt ?? DateTime.MinValue)
+            .DistinctBy(e => (e.Registration.Token, e.Registration.EncodingAesKey))
+            .Select(e => e.Crypto)
+            .ToArray();
+        var secrets = entries.Select(e => e.Registration.CorpSecret).Distinct().ToArray();
+        _byCorp[corpId] = new CorpView(credentials, secrets);
+    }
+
+    /// <summary>The entry, or null when the registration's app key cannot key WeCom's crypto.</summary>
+    private static PuppetEntry? ToEntry(PuppetRegistration registration, PuppetEntry? previous)
+    {
+        if (previous is not null
+            && previous.Registration.Token == registration.Token
+            && previous.Registration.EncodingAesKey == registration.EncodingAesKey)
+        {
+            return new PuppetEntry(registration, previous.Crypto);
+        }
+        return RegistrationCheck.UnusableKey(registration) is null
+            ? new PuppetEntry(registration, WeComCrypto.Create(registration.Token, registration.EncodingAesKey))
+            : null;
     }
 }

@@ -8,7 +8,7 @@ namespace WxkfManager.Registry;
 /// database keeps working; <see cref="RegisteredAt"/> is ours and absent from its documents.
 /// </summary>
 [BsonIgnoreExtraElements] // mongoose writes __v
-internal sealed class PuppetDocument
+internal sealed partial class PuppetDocument
 {
     [BsonId]
     public ObjectId Id { get; set; }
@@ -50,7 +50,7 @@ internal sealed class PuppetDocument
 
     public PuppetRegistration ToRegistration() => new(
         KfId,
-        KfName,
+        KfName ?? "", // the original stored a missing name as null; a name is only shown, never needed
         Endpoint,
         CorpId,
         CorpSecret,

@@ -42,7 +42,58 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
             CREATE INDEX IF NOT EXISTS ix_puppets_corp_id ON puppets (corp_id);
             """, cancellationToken);
         await AddColumnIfMissingAsync(connection, "instances", "TEXT NULL", cancellationToken);
+        await AddChangeMarkerAsync(connection, cancellationToken);
     }
+
+    // The store's clock, in Unix milliseconds: every process sharing the file reads the same one.
+    private const string StoreNowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
+    /// <summary>The change marker replicas read incrementally; added to a file created before it existed.</summary>
+    private static async Task AddChangeMarkerAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var probe = connection.CreateCommand();
+        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('puppets') WHERE name = 'updated_at';";
+        if ((long)(await probe.ExecuteScalarAsync(cancellationToken))! == 0)
+        {
+            await ExecuteAsync(connection, "ALTER TABLE puppets ADD COLUMN updated_at INTEGER NULL;", cancellationToken);
+        }
+        await ExecuteAsync(connection, "CREATE INDEX IF NOT EXISTS ix_puppets_updated_at ON puppets (updated_at);", cancellationToken);
+    }
+
+    public async Task<RegistryChanges> ReadChangesAsync(DateTime? since, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = since is null
+            ? $"SELECT {Columns}, updated_at FROM puppets ORDER BY kf_id;"
+            : $"SELECT {Columns}, updated_at FROM puppets WHERE updated_at >= $since ORDER BY kf_id;";
+        if (since is { } marker)
+        {
+            command.Parameters.AddWithValue("$since", new DateTimeOffset(marker.ToUniversalTime()).ToUnixTimeMilliseconds());
+        }
+        var loaded = new List<PuppetRegistration>();
+        var unloadable = new List<UnloadableRegistration>();
+        DateTime? newest = since;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var registration = ReadRow(reader);
+            if (RegistrationCheck.MissingField(registration) is { } missing)
+            {
+                unloadable.Add(missing);
+            }
+            else
+            {
+                loaded.Add(registration);
+            }
+            if (!reader.IsDBNull(11))
+            {
+                newest = RegistryChanges.Newest(newest, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)).UtcDateTime);
+            }
+        }
+        return new RegistryChanges(loaded, unloadable, newest, Complete: since is null);
+    }
+
 
     // A data directory from a version before the column existed gets it on start-up.
     private static async Task AddColumnIfMissingAsync(SqliteConnection connection, string column, string definition, CancellationToken cancellationToken)
@@ -61,8 +112,8 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            INSERT INTO puppets ({Columns})
-            VALUES ($kfId, $kfName, $endpoint, $corpId, $corpSecret, $token, $aesKey, 1, $lastOnline, $registeredAt, $instances)
+            INSERT INTO puppets ({Columns}, updated_at)
+            VALUES ($kfId, $kfName, $endpoint, $corpId, $corpSecret, $token, $aesKey, 1, $lastOnline, $registeredAt, $instances, {StoreNowMs})
             ON CONFLICT (kf_id) DO UPDATE SET
                 kf_name = excluded.kf_name,
                 endpoint = excluded.endpoint,
@@ -72,7 +123,8 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
                 encoding_aes_key = excluded.encoding_aes_key,
                 online = 1,
                 registered_at = excluded.registered_at,
-                instances = excluded.instances
+                instances = excluded.instances,
+                updated_at = excluded.updated_at
             RETURNING {Columns};
             """;
         command.Parameters.AddWithValue("$kfId", registration.KfId);
@@ -93,7 +145,7 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            UPDATE puppets SET online = 0, last_online_date = $at
+            UPDATE puppets SET online = 0, last_online_date = $at, updated_at = {StoreNowMs}
             WHERE kf_id = $kfId AND corp_id = $corpId
             RETURNING {Columns};
             """;
@@ -108,7 +160,7 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            UPDATE puppets SET online = 0, last_online_date = $at
+            UPDATE puppets SET online = 0, last_online_date = $at, updated_at = {StoreNowMs}
             WHERE kf_id = $kfId AND corp_id = $corpId AND online = 1 AND registered_at IS $registeredAt
             RETURNING {Columns};
             """;
@@ -128,13 +180,8 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         return (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
     }
 
-    public async Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM puppets ORDER BY kf_id;";
-        return await ReadAllAsync(command, cancellationToken);
-    }
+    public async Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken) =>
+        (await ReadChangesAsync(null, cancellationToken)).Loaded;
 
     public async Task PingAsync(CancellationToken cancellationToken)
     {
@@ -153,23 +200,26 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new PuppetRegistration(
-                KfId: reader.GetString(0),
-                KfName: reader.GetString(1),
-                Endpoint: reader.GetString(2),
-                CorpId: reader.GetString(3),
-                CorpSecret: reader.GetString(4),
-                Token: reader.GetString(5),
-                EncodingAesKey: reader.GetString(6),
-                Online: reader.GetInt64(7) != 0,
-                LastOnlineDate: ParseDate(reader, 8),
-                RegisteredAt: ParseDate(reader, 9))
-            {
-                Instances = reader.IsDBNull(10) ? [] : InstancesJson.Parse(reader.GetString(10)),
-            });
+            rows.Add(ReadRow(reader));
         }
         return rows;
     }
+
+    private static PuppetRegistration ReadRow(SqliteDataReader reader) =>
+        new(
+            KfId: reader.GetString(0),
+            KfName: reader.GetString(1),
+            Endpoint: reader.GetString(2),
+            CorpId: reader.GetString(3),
+            CorpSecret: reader.GetString(4),
+            Token: reader.GetString(5),
+            EncodingAesKey: reader.GetString(6),
+            Online: reader.GetInt64(7) != 0,
+            LastOnlineDate: ParseDate(reader, 8),
+            RegisteredAt: ParseDate(reader, 9))
+        {
+            Instances = reader.IsDBNull(10) ? [] : InstancesJson.Parse(reader.GetString(10)),
+        };
 
     private static object FormatDate(DateTime? value) =>
         value is { } date ? date.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture) : DBNull.Value;

@@ -18,9 +18,17 @@ public sealed class StorageInitializer(
         await registry.InitializeAsync(cancellationToken);
         await deliveries.InitializeAsync(cancellationToken);
         await tokens.InitializeAsync(cancellationToken);
+        // One document that cannot be loaded is skipped and listed (/operator/registry), never a failed start.
         await directory.RefreshAsync(cancellationToken);
-        logger.LogInformation("Store {Store} ready: {PuppetCount} puppets registered, registry reloaded every {RefreshInterval}",
-            options.Value.UsesMongo ? "mongodb" : "sqlite", directory.Count, options.Value.RegistryRefreshInterval);
+        if (options.Value.UsesMongo)
+        {
+            var url = MongoDB.Driver.MongoUrl.Create(options.Value.MongoUri);
+            logger.LogInformation("MongoDB database {MongoDatabase}{DatabaseNote}", MongoConnection.DatabaseNameFor(url),
+                string.IsNullOrEmpty(url.DatabaseName) ? " (MONGO_URI names none: the original service's default)" : "");
+        }
+        logger.LogInformation("Store {Store} ready: {PuppetCount} puppets registered, {UnloadableCount} skipped; changes read every {ChangePollInterval}, everything every {RefreshInterval}",
+            options.Value.UsesMongo ? "mongodb" : "sqlite", directory.Count, directory.Unloadable.Count,
+            options.Value.RegistryChangePollInterval, options.Value.RegistryRefreshInterval);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

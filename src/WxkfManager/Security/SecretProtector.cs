@@ -43,6 +43,7 @@ public sealed class SecretProtector
 
     public string Unprotect(string stored)
     {
+        ArgumentNullException.ThrowIfNull(stored);
         if (!stored.StartsWith(Prefix, StringComparison.Ordinal))
         {
             return stored;

@@ -36,20 +36,51 @@ public sealed class MongoTokenStore : ITokenStore, IDisposable
         return document?.ToToken();
     }
 
-    public async Task SaveAsync(CachedToken token, CancellationToken cancellationToken) =>
-        await _collection.UpdateOneAsync(Filters.ById(token.CacheKey), Updates.Save(token), Upsert, cancellationToken);
-
-    public async Task<bool> TryLeaseRefreshAsync(string cacheKey, string owner, DateTime now, DateTime until, CancellationToken cancellationToken)
+    /// <summary>
+    /// Saves the token unless the key holds one fetched later: a slow replica's older token never replaces a
+    /// newer one. The key's document is created only if absent, so no write goes backwards.
+    /// </summary>
+    public async Task SaveAsync(CachedToken token, CancellationToken cancellationToken)
     {
+        var replaced = await _collection.UpdateOneAsync(Filters.SaveableOver(token), Updates.Save(token), cancellationToken: cancellationToken);
+        if (replaced.MatchedCount == 1)
+        {
+            return;
+        }
         try
         {
-            var result = await _collection.UpdateOneAsync(
-                Filters.Leasable(cacheKey, owner, now), Updates.Lease(owner, until), Upsert, cancellationToken);
-            return result.MatchedCount == 1 || result.UpsertedId is not null;
+            var inserted = await _collection.UpdateOneAsync(Filters.ById(token.CacheKey), Updates.SaveIfAbsent(token), Upsert, cancellationToken);
+            if (inserted.UpsertedId is null)
+            {
+                _logger.LogInformation("Token of {CorpId} fetched at {FetchedAt:O} not saved: the store holds a newer one", token.CorpId, token.FetchedAt);
+            }
         }
         catch (MongoWriteException exception) when (exception.WriteError.Category == ServerErrorCategory.DuplicateKey)
         {
-            // The key exists but another owner's lease is live, so the filter missed and the upsert hit the _id.
+            // Another replica created the key between the two writes; its token is at least as new.
+        }
+    }
+
+    /// <summary>
+    /// Takes the lease where the key is leasable; creates the key only if absent. A replica waiting on a
+    /// live lease gets "no" from an update matching nothing, not from a duplicate-key error.
+    /// </summary>
+    public async Task<bool> TryLeaseRefreshAsync(string cacheKey, string owner, DateTime now, DateTime until, CancellationToken cancellationToken)
+    {
+        var taken = await _collection.UpdateOneAsync(
+            Filters.Leasable(cacheKey, owner, now), Updates.Lease(owner, until), cancellationToken: cancellationToken);
+        if (taken.MatchedCount == 1)
+        {
+            return true;
+        }
+        try
+        {
+            var created = await _collection.UpdateOneAsync(Filters.ById(cacheKey), Updates.LeaseIfAbsent(owner, until), Upsert, cancellationToken);
+            return created.UpsertedId is not null;
+        }
+        catch (MongoWriteException exception) when (exception.WriteError.Category == ServerErrorCategory.DuplicateKey)
+        {
+            // Two replicas created the key at once; the other one holds the lease.
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 _logger.LogDebug("Token refresh lease refused to {LeaseOwner}: another replica holds it", owner);
@@ -80,6 +111,11 @@ public sealed class MongoTokenStore : ITokenStore, IDisposable
                | Filter.Lte(d => d.LeaseUntil, now.ToUniversalTime())
                | Filter.Eq(d => d.LeaseOwner, owner));
 
+        /// <summary>The key, holding no token or one fetched no later than <paramref name="token"/>.</summary>
+        public static FilterDefinition<TokenDocument> SaveableOver(CachedToken token) =>
+            ById(token.CacheKey)
+            & (Filter.Eq(d => d.FetchedAt, null) | Filter.Lte(d => d.FetchedAt, token.FetchedAt.ToUniversalTime()));
+
         public static FilterDefinition<TokenDocument> LeasedBy(string cacheKey, string owner) =>
             ById(cacheKey) & Filter.Eq(d => d.LeaseOwner, owner);
     }
@@ -97,6 +133,16 @@ public sealed class MongoTokenStore : ITokenStore, IDisposable
                 .Set(d => d.FetchedAt, token.FetchedAt.ToUniversalTime())
                 .Set(d => d.LeaseOwner, null)
                 .Set(d => d.LeaseUntil, null);
+
+        public static UpdateDefinition<TokenDocument> SaveIfAbsent(CachedToken token) =>
+            Update
+                .SetOnInsert(d => d.CorpId, token.CorpId)
+                .SetOnInsert(d => d.AccessToken, token.AccessToken)
+                .SetOnInsert(d => d.ExpiresAt, token.ExpiresAt.ToUniversalTime())
+                .SetOnInsert(d => d.FetchedAt, token.FetchedAt.ToUniversalTime());
+
+        public static UpdateDefinition<TokenDocument> LeaseIfAbsent(string owner, DateTime until) =>
+            Update.SetOnInsert(d => d.LeaseOwner, owner).SetOnInsert(d => d.LeaseUntil, until.ToUniversalTime());
 
         public static UpdateDefinition<TokenDocument> Lease(string owner, DateTime until) =>
             Update.Set(d => d.LeaseOwner, owner).Set(d => d.LeaseUntil, until.ToUniversalTime());

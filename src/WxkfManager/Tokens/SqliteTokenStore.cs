@@ -50,7 +50,8 @@ public sealed class SqliteTokenStore(SqliteDatabase database) : ITokenStore
             VALUES ($key, $corpId, $token, $expiresAt, $fetchedAt, NULL, NULL)
             ON CONFLICT (cache_key) DO UPDATE SET
                 corp_id = excluded.corp_id, access_token = excluded.access_token, expires_at = excluded.expires_at,
-                fetched_at = excluded.fetched_at, lease_owner = NULL, lease_until = NULL;
+                fetched_at = excluded.fetched_at, lease_owner = NULL, lease_until = NULL
+            WHERE access_tokens.fetched_at IS NULL OR access_tokens.fetched_at <= excluded.fetched_at;
             """;
         command.Parameters.AddWithValue("$key", token.CacheKey);
         command.Parameters.AddWithValue("$corpId", token.CorpId);

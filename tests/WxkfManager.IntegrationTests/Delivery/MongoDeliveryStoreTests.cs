@@ -15,6 +15,8 @@ public sealed class MongoDeliveryStoreTests(MongoFixture fixture)
 
     protected override async Task<IDeliveryStore> CreateStoreAsync() => await CreateMongoStoreAsync(fixture.NewDatabaseUri());
 
+    protected override bool LeasesUseStoreClock => true;
+
     [Fact]
     public async Task Initialize_IsIdempotent_AndCreatesTheQueueIndexes()
     {
@@ -26,7 +28,7 @@ public sealed class MongoDeliveryStoreTests(MongoFixture fixture)
 
         var indexes = await IndexesAsync(uri);
         Assert.Equal(
-            ["_id_", "signatureKey_1", "state_1_completedAt_1", "state_1_nextAttemptAt_1", "tokenKey_1"],
+            ["_id_", "purgeAt_1", "signatureKey_1", "state_1_completedAt_1", "state_1_nextAttemptAt_1", "state_1_receivedAt_1", "tokenKey_1"],
             indexes.Keys.Order(StringComparer.Ordinal));
         Assert.True(indexes["tokenKey_1"]["unique"].AsBoolean);
         Assert.True(indexes["signatureKey_1"]["unique"].AsBoolean);
@@ -63,6 +65,7 @@ public sealed class MongoDeliveryStoreTests(MongoFixture fixture)
         var record = NewRecord();
 
         await store.TryEnqueueAsync(record, Ct);
+        var claimedAt = DateTime.UtcNow;
         await store.ClaimDueAsync("worker-a", 1, T0, TimeSpan.FromSeconds(30), Ct);
 
         var raw = await Raw(uri).Find(new BsonDocument("_id", record.Id)).SingleAsync(Ct);
@@ -74,8 +77,32 @@ public sealed class MongoDeliveryStoreTests(MongoFixture fixture)
         Assert.Equal(record.Query!.MsgSignature, raw["msgSignature"].AsString);
         Assert.Equal(new BsonDateTime(T0), raw["receivedAt"]);
         Assert.Equal(new BsonDateTime(T0), raw["nextAttemptAt"]);
-        Assert.Equal("worker-a", raw["leaseOwner"].AsString);
-        Assert.Equal(new BsonDateTime(T0.AddSeconds(30)), raw["leaseUntil"]);
+        Assert.StartsWith("worker-a/", raw["leaseOwner"].AsString);
+        // The lease ends by the server's clock, whatever time the worker passed.
+        Assert.InRange(raw["leaseUntil"].ToUniversalTime(), claimedAt.AddSeconds(25), claimedAt.AddSeconds(35));
+        Assert.Equal(1, raw["claims"].AsInt32);
+    }
+
+    [Fact]
+    public async Task FinishedRecords_CarryPurgeAt_ForTheTtlIndex_AndThePurgeLoopLeavesThemToIt()
+    {
+        var uri = fixture.NewDatabaseUri();
+        var store = await CreateMongoStoreAsync(uri);
+        var delivered = NewRecord();
+        var deadOnArrival = NewRecord(state: DeliveryState.Dead);
+        await store.TryEnqueueAsync(delivered, Ct);
+        await store.TryEnqueueAsync(deadOnArrival, Ct);
+        var claimed = await store.ClaimDueAsync("worker-a", 1, T0, TimeSpan.FromSeconds(30), Ct);
+        Assert.True(await store.MarkDeliveredAsync(delivered.Id, TokenOf(claimed, delivered.Id), 1, T0, Ct));
+
+        var retention = new DeliveryOptions();
+        var rawDelivered = await Raw(uri).Find(new BsonDocument("_id", delivered.Id)).SingleAsync(Ct);
+        var rawDead = await Raw(uri).Find(new BsonDocument("_id", deadOnArrival.Id)).SingleAsync(Ct);
+        Assert.Equal(T0 + retention.DeliveredRetention, rawDelivered["purgeAt"].ToUniversalTime());
+        Assert.Equal(T0 + retention.DeadLetterRetention, rawDead["purgeAt"].ToUniversalTime());
+        Assert.Equal(0, await store.PurgeAsync(T0.AddDays(30), T0.AddDays(30), Ct));
+        var ttl = (await IndexesAsync(uri))["purgeAt_1"];
+        Assert.Equal(0, ttl["expireAfterSeconds"].ToInt32());
     }
 
     public void Dispose()

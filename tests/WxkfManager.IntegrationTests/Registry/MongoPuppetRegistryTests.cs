@@ -62,6 +62,23 @@ public sealed class MongoPuppetRegistryTests(MongoFixture fixture)
         Assert.True(raw["online"].AsBoolean);
         Assert.Equal(BsonNull.Value, raw["lastOnlineDate"]);
         Assert.Equal(new BsonDateTime(registration.RegisteredAt!.Value), raw["registeredAt"]);
+        // The change marker other replicas read, from the server's clock.
+        Assert.InRange(raw["updatedAt"].ToUniversalTime(), DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(1));
+    }
+
+    [Fact]
+    public async Task ALegacyDocumentWithoutAMarker_IsInTheFullRead_NotInACatchUp_UntilWrittenThroughUs()
+    {
+        var uri = fixture.NewDatabaseUri();
+        var registry = await CreateMongoRegistryAsync(uri);
+        var legacy = NewRegistration() with { LastOnlineDate = null, RegisteredAt = null };
+        await Raw(uri).InsertOneAsync(MongooseDocument(legacy), cancellationToken: Ct);
+
+        Assert.Contains(legacy, (await registry.ReadChangesAsync(null, Ct)).Loaded);
+        Assert.Empty((await registry.ReadChangesAsync(DateTime.UnixEpoch, Ct)).Loaded);
+
+        await registry.MarkOfflineAsync(legacy.KfId, legacy.CorpId, TruncatedNow(), Ct);
+        Assert.Single((await registry.ReadChangesAsync(DateTime.UnixEpoch, Ct)).Loaded);
     }
 
     [Fact]
@@ -87,7 +104,7 @@ public sealed class MongoPuppetRegistryTests(MongoFixture fixture)
         await registry.InitializeAsync(Ct);
         await CreateMongoRegistryAsync(uri);
 
-        Assert.Equal(["_id_", "corpId_1", "kfOpenId_1"], (await IndexesAsync(uri)).Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["_id_", "corpId_1", "kfOpenId_1", "updatedAt_1"], (await IndexesAsync(uri)).Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -108,7 +125,7 @@ public sealed class MongoPuppetRegistryTests(MongoFixture fixture)
 
         await CreateMongoRegistryAsync(uri);
 
-        Assert.Equal(["_id_", "corpId_1", "kfOpenId_1"], (await IndexesAsync(uri)).Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["_id_", "corpId_1", "kfOpenId_1", "updatedAt_1"], (await IndexesAsync(uri)).Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -16,9 +16,11 @@ public sealed class ConfigurationTests
     [InlineData("WeCom:ApiBaseUrl", "relative/path", "ApiBaseUrl")]
     [InlineData("Delivery:Concurrency", "0", "Concurrency")]
     [InlineData("Delivery:ProbeFirstInterval", "00:00:10", "ProbeFirstInterval")]
-    [InlineData("Delivery:ConnectTimeout", "00:00:06", "ConnectTimeout")]
     [InlineData("Delivery:AttemptTimeout", "00:00:00", "AttemptTimeout")]
     [InlineData("Storage:RegistryRefreshInterval", "00:00:00", "RegistryRefreshInterval")]
+    [InlineData("Storage:RegistryChangePollInterval", "00:00:00", "RegistryChangePollInterval")]
+    [InlineData("Delivery:LeaseDuration", "00:00:05", "worst-case attempt")]
+    [InlineData("Delivery:PoisonClaimLimit", "0", "PoisonClaimLimit")]
     [InlineData("Callback:MaxBodyBytes", "10", "MaxBodyBytes")]
     public async Task InvalidConfiguration_StopsStartUp_WithAClearMessage(string key, string value, string named)
     {

@@ -42,3 +42,52 @@ public sealed class RestartTests
         Assert.Equal("after-restart", (await online.NextAsync()).Token);
     }
 }
+
+public sealed class UnloadableRegistrationTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ARowThatCannotLoad_DoesNotStopStartUp_IsListedForOperators_AndTheRestServes()
+    {
+        await using var puppets = await PuppetStub.StartAsync();
+        var corp = new TestCorp();
+        var good = puppets.Add(TestCorp.NewKfId(), corp.CorpId, corp.Token, corp.EncodingAesKey);
+        var badKfId = TestCorp.NewKfId();
+        string dataDirectory;
+        await using (var first = new ManagerApp())
+        {
+            await first.InitializeAsync();
+            dataDirectory = first.DataDirectory;
+            (await first.Client.PostAsJsonAsync("/puppetWxkfManager/register", corp.Registration(good.KfId, good.Endpoint), Ct)).EnsureSuccessStatusCode();
+            (await first.Client.PostAsJsonAsync("/puppetWxkfManager/register", corp.Registration(badKfId, good.Endpoint), Ct)).EnsureSuccessStatusCode();
+        }
+        // What the original would have stored as sent: a key WeCom's crypto cannot use.
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDirectory, "wxkf-manager.db")}"))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE puppets SET encoding_aes_key = 'malformed-key-value' WHERE kf_id = $kfId;";
+            command.Parameters.AddWithValue("$kfId", badKfId);
+            Assert.Equal(1, await command.ExecuteNonQueryAsync(Ct));
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        await using var second = new ManagerApp { DataDirectory = dataDirectory };
+        await second.InitializeAsync();
+
+        var registry = await second.Client.GetFromJsonAsync<JsonElement>("/operator/registry", Ct);
+        Assert.Equal(1, registry.GetProperty("loaded").GetInt32());
+        var skipped = Assert.Single(registry.GetProperty("unloadable").EnumerateArray());
+        Assert.Equal(badKfId, skipped.GetProperty("kfId").GetString());
+        Assert.Equal("encodingAESKey", skipped.GetProperty("field").GetString());
+        Assert.DoesNotContain("malformed-key-value", registry.GetRawText());
+        var callback = corp.Callback(good.KfId, syncToken: "fleet-serves");
+        using var response = await second.Client.PostAsync(callback.Path, callback.Content(), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("fleet-serves", (await good.NextAsync()).Token);
+        var metrics = await second.Client.GetStringAsync("/metrics", Ct);
+        // Metrics are process-wide and other tests' apps run in this process too: the series is there, its value is theirs as much as ours.
+        Assert.Contains("wxkf_puppets{state=\"unloadable\"}", metrics);
+    }
+}

@@ -14,6 +14,12 @@ public abstract class DeliveryStoreContract
     /// <summary>A new, empty, initialized store.</summary>
     protected abstract Task<IDeliveryStore> CreateStoreAsync();
 
+    /// <summary>Whether leases end by the store's own clock (MongoDB's $$NOW) rather than the time a worker passes.</summary>
+    protected virtual bool LeasesUseStoreClock => false;
+
+    /// <summary>The lease token of the claim of <paramref name="id"/> among <paramref name="claimed"/>: what its completion must name.</summary>
+    protected static string TokenOf(IReadOnlyList<DeliveryRecord> claimed, string id) => claimed.Single(r => r.Id == id).LeaseOwner!;
+
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public static DeliveryRecord NewRecord(DateTime? due = null, DeliveryState state = DeliveryState.Pending, string? kfId = null, bool decrypted = false)
@@ -68,7 +74,7 @@ public abstract class DeliveryStoreContract
         await store.TryEnqueueAsync(NewRecord(kfId: kfId, state: DeliveryState.Dead), Ct);
         await store.TryEnqueueAsync(NewRecord(), Ct);
         var claimed = await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
-        Assert.True(await store.MarkDeliveredAsync(delivered.Id, "worker-a", 1, T0, Ct));
+        Assert.True(await store.MarkDeliveredAsync(delivered.Id, claimed.Single(r => r.Id == delivered.Id).LeaseOwner!, 1, T0, Ct));
 
         Assert.Equal(2, claimed.Count(r => r.KfId == kfId));
         Assert.Equal(2, await store.CountQueuedAsync(kfId, Ct));
@@ -153,7 +159,8 @@ public abstract class DeliveryStoreContract
         var none = await store.ClaimOldestForPuppetAsync("worker-a", "wk-probe", T0.AddSeconds(5), Lease, Ct);
 
         Assert.Equal(oldest.Id, probe!.Id);
-        Assert.Equal("worker-a", probe.LeaseOwner);
+        Assert.StartsWith("worker-a/", probe.LeaseOwner);
+        Assert.Equal(1, probe.Claims);
         Assert.Equal(newer.Id, next!.Id);
         Assert.Null(none);
     }
@@ -216,30 +223,68 @@ public abstract class DeliveryStoreContract
             await store.TryEnqueueAsync(record, Ct);
         }
 
+        var before = DateTime.UtcNow;
         var claimed = await store.ClaimDueAsync("worker-a", 2, T0.AddSeconds(5), Lease, Ct);
+        var after = DateTime.UtcNow;
 
         Assert.Equal([first.Id, second.Id], claimed.Select(r => r.Id));
-        Assert.All(claimed, r => Assert.Equal("worker-a", r.LeaseOwner));
-        Assert.All(claimed, r => Assert.Equal(T0.AddSeconds(5) + Lease, r.LeaseUntil));
+        // Each claim gets its own lease token, naming the worker.
+        Assert.All(claimed, r => Assert.StartsWith("worker-a/", r.LeaseOwner));
+        Assert.NotEqual(claimed[0].LeaseOwner, claimed[1].LeaseOwner);
+        Assert.All(claimed, r => Assert.Equal(1, r.Claims));
+        if (LeasesUseStoreClock)
+        {
+            Assert.All(claimed, r => Assert.InRange(r.LeaseUntil!.Value, before + Lease - TimeSpan.FromSeconds(5), after + Lease + TimeSpan.FromSeconds(5)));
+        }
+        else
+        {
+            Assert.All(claimed, r => Assert.Equal(T0.AddSeconds(5) + Lease, r.LeaseUntil));
+        }
         var rest = await store.ClaimDueAsync("worker-a", 10, T0.AddSeconds(5), Lease, Ct);
         Assert.Equal([later.Id], rest.Select(r => r.Id));
     }
 
     [Fact]
-    public async Task Claim_OfALeasedRecord_ByAnotherWorker_GetsNothing_UntilTheLeaseExpires()
+    public async Task Claim_OfALeasedRecord_GetsNothing_UntilTheLeaseExpires_AndTheStaleClaimCannotFinishIt()
+    {
+        // Real time and a short lease: a store that ends leases by its own clock cannot be told the time.
+        var store = await CreateStoreAsync();
+        var shortLease = TimeSpan.FromMilliseconds(300);
+        var record = NewRecord(DateTime.UtcNow.AddMinutes(-1)) with { ExpiresAt = DateTime.UtcNow.AddMinutes(10) };
+        await store.TryEnqueueAsync(record, Ct);
+        var first = Assert.Single(await store.ClaimDueAsync("worker-a", 10, DateTime.UtcNow, shortLease, Ct));
+
+        Assert.Empty(await store.ClaimDueAsync("worker-b", 10, DateTime.UtcNow, shortLease, Ct));
+
+        await Task.Delay(shortLease + TimeSpan.FromMilliseconds(200), Ct);
+        // The same worker claims it again: only the lease token tells the two claims apart.
+        var second = Assert.Single(await store.ClaimDueAsync("worker-a", 10, DateTime.UtcNow, Lease, Ct));
+        Assert.Equal(record.Id, second.Id);
+        Assert.NotEqual(first.LeaseOwner, second.LeaseOwner);
+        Assert.Equal(2, second.Claims);
+        Assert.False(await store.MarkDeliveredAsync(record.Id, first.LeaseOwner!, 1, DateTime.UtcNow, Ct));
+        Assert.False(await store.MarkDeliveredAsync(record.Id, "worker-a", 1, DateTime.UtcNow, Ct));
+        Assert.True(await store.MarkDeliveredAsync(record.Id, second.LeaseOwner!, 1, DateTime.UtcNow, Ct));
+    }
+
+    [Fact]
+    public async Task Claims_AreCountedAtClaim_AndAFinishedAttemptResetsThem()
     {
         var store = await CreateStoreAsync();
-        var record = NewRecord();
+        var shortLease = TimeSpan.FromMilliseconds(200);
+        var record = NewRecord(DateTime.UtcNow.AddMinutes(-1)) with { ExpiresAt = DateTime.UtcNow.AddMinutes(10) };
         await store.TryEnqueueAsync(record, Ct);
-        await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
 
-        Assert.Empty(await store.ClaimDueAsync("worker-b", 10, T0 + Lease - TimeSpan.FromSeconds(1), Lease, Ct));
+        // Two claims whose workers never finish (crashed), then one that reschedules.
+        Assert.Equal(1, Assert.Single(await store.ClaimDueAsync("worker-a", 1, DateTime.UtcNow, shortLease, Ct)).Claims);
+        await Task.Delay(shortLease + TimeSpan.FromMilliseconds(150), Ct);
+        Assert.Equal(2, Assert.Single(await store.ClaimDueAsync("worker-b", 1, DateTime.UtcNow, shortLease, Ct)).Claims);
+        await Task.Delay(shortLease + TimeSpan.FromMilliseconds(150), Ct);
+        var third = Assert.Single(await store.ClaimDueAsync("worker-c", 1, DateTime.UtcNow, Lease, Ct));
+        Assert.Equal(3, third.Claims);
+        Assert.True(await store.RescheduleAsync(record.Id, third.LeaseOwner!, 1, DateTime.UtcNow.AddMinutes(-1), "HTTP 503", Ct));
 
-        var reclaimed = await store.ClaimDueAsync("worker-b", 10, T0 + Lease, Lease, Ct);
-        Assert.Equal(record.Id, Assert.Single(reclaimed).Id);
-        // The worker whose lease expired can no longer finish the record.
-        Assert.False(await store.MarkDeliveredAsync(record.Id, "worker-a", 1, T0 + Lease, Ct));
-        Assert.True(await store.MarkDeliveredAsync(record.Id, "worker-b", 1, T0 + Lease, Ct));
+        Assert.Equal(1, Assert.Single(await store.ClaimDueAsync("worker-c", 1, DateTime.UtcNow, Lease, Ct)).Claims);
     }
 
     [Fact]
@@ -248,9 +293,9 @@ public abstract class DeliveryStoreContract
         var store = await CreateStoreAsync();
         var record = NewRecord();
         await store.TryEnqueueAsync(record, Ct);
-        await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
+        var claimed = await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
 
-        Assert.True(await store.MarkDeliveredAsync(record.Id, "worker-a", 2, T0.AddSeconds(1), Ct));
+        Assert.True(await store.MarkDeliveredAsync(record.Id, TokenOf(claimed, record.Id), 2, T0.AddSeconds(1), Ct));
 
         var stored = await store.FindAsync(record.Id, Ct);
         Assert.Equal(DeliveryState.Delivered, stored!.State);
@@ -266,9 +311,9 @@ public abstract class DeliveryStoreContract
         var store = await CreateStoreAsync();
         var record = NewRecord();
         await store.TryEnqueueAsync(record, Ct);
-        await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
+        var claimed = await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
 
-        Assert.True(await store.RescheduleAsync(record.Id, "worker-a", 1, T0.AddSeconds(10), "puppet answered HTTP 503", Ct));
+        Assert.True(await store.RescheduleAsync(record.Id, TokenOf(claimed, record.Id), 1, T0.AddSeconds(10), "puppet answered HTTP 503", Ct));
 
         Assert.Empty(await store.ClaimDueAsync("worker-b", 10, T0.AddSeconds(9), Lease, Ct));
         var again = Assert.Single(await store.ClaimDueAsync("worker-b", 10, T0.AddSeconds(10), Lease, Ct));
@@ -282,9 +327,9 @@ public abstract class DeliveryStoreContract
         var store = await CreateStoreAsync();
         var record = NewRecord();
         await store.TryEnqueueAsync(record, Ct);
-        await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
+        var claimed = await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
 
-        Assert.True(await store.DeadLetterAsync(record.Id, "worker-a", 7, "expired after 7 attempts: timed out", T0.AddMinutes(10), Ct));
+        Assert.True(await store.DeadLetterAsync(record.Id, TokenOf(claimed, record.Id), 7, "expired after 7 attempts: timed out", T0.AddMinutes(10), Ct));
 
         var dead = Assert.Single(await store.ListDeadLettersAsync(10, Ct));
         Assert.Equal(record.Id, dead.Id);
@@ -361,38 +406,12 @@ public abstract class DeliveryStoreContract
         await store.TryEnqueueAsync(delivered, Ct);
         await store.TryEnqueueAsync(NewRecord(T0.AddMinutes(5)) with { ReceivedAt = T0.AddSeconds(-30) }, Ct);
         await store.TryEnqueueAsync(NewRecord(state: DeliveryState.Dead), Ct);
-        await store.ClaimDueAsync("worker-a", 2, T0, Lease, Ct);
-        await store.MarkDeliveredAsync(delivered.Id, "worker-a", 1, T0, Ct);
+        var claimed = await store.ClaimDueAsync("worker-a", 2, T0, Lease, Ct);
+        Assert.True(await store.MarkDeliveredAsync(delivered.Id, TokenOf(claimed, delivered.Id), 1, T0, Ct));
 
         var stats = await store.GetStatsAsync(T0.AddSeconds(1), Ct);
 
         Assert.Equal(new DeliveryQueueStats(Pending: 1, Leased: 1, Dead: 1, Delivered: 1, OldestPendingReceivedAt: T0.AddSeconds(-30)), stats);
-    }
-
-    [Fact]
-    public async Task Purge_RemovesOldFinishedRecords_Only()
-    {
-        var store = await CreateStoreAsync();
-        var oldDelivered = NewRecord();
-        var newDelivered = NewRecord();
-        var oldDead = NewRecord(state: DeliveryState.Dead);
-        var pending = NewRecord();
-        foreach (var record in new[] { oldDelivered, newDelivered, oldDead, pending })
-        {
-            await store.TryEnqueueAsync(record, Ct);
-        }
-        await store.ClaimDueAsync("w", 3, T0, Lease, Ct);
-        await store.MarkDeliveredAsync(oldDelivered.Id, "w", 1, T0, Ct);
-        await store.MarkDeliveredAsync(newDelivered.Id, "w", 1, T0.AddHours(2), Ct);
-        await store.RescheduleAsync(pending.Id, "w", 1, T0, "x", Ct);
-
-        var purged = await store.PurgeAsync(deliveredBefore: T0.AddHours(1), deadBefore: T0.AddHours(1), Ct);
-
-        Assert.Equal(2, purged);
-        Assert.Null(await store.FindAsync(oldDelivered.Id, Ct));
-        Assert.Null(await store.FindAsync(oldDead.Id, Ct));
-        Assert.NotNull(await store.FindAsync(newDelivered.Id, Ct));
-        Assert.NotNull(await store.FindAsync(pending.Id, Ct));
     }
 
     [Fact]

@@ -32,9 +32,9 @@ public sealed class MongoDeliveryRenderingTests
 
     [Theory]
     [InlineData("mongodb://user:pass@127.0.0.1:27017/tenant?authSource=admin", "tenant")]
-    [InlineData("mongodb://127.0.0.1:27017", "wxkf-manager")]
-    [InlineData("mongodb://127.0.0.1:27017/", "wxkf-manager")]
-    public void Database_ComesFromTheUri_ElseTheDefault(string uri, string database)
+    [InlineData("mongodb://127.0.0.1:27017", "test")]
+    [InlineData("mongodb://127.0.0.1:27017/", "test")]
+    public void Database_ComesFromTheUri_ElseTheOriginalsDefault(string uri, string database)
     {
         using var store = new MongoDeliveryStore(
             Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
@@ -91,6 +91,7 @@ public sealed class MongoDeliveryRenderingTests
             { "leaseUntil", new BsonDateTime(At.AddSeconds(30)) },
             { "lastError", "puppet answered HTTP 503" },
             { "completedAt", new BsonDateTime(At.AddSeconds(2)) },
+            { "claims", 0 },
         };
         Assert.Equal(expected, bson);
         Assert.Equal(BsonType.String, bson["_id"].BsonType);
@@ -160,19 +161,21 @@ public sealed class MongoDeliveryRenderingTests
     }
 
     [Fact]
-    public void Due_IsPending_DueByNow_AndUnleasedOrLeaseExpired()
+    public void Due_IsPending_DueByNow_AndUnleasedOrLeaseExpiredByTheServersClock()
     {
         Assert.Equal(
-            $$"""{ "state" : "Pending", "nextAttemptAt" : { "$lte" : {{AtJson}} }, "$or" : [{ "leaseUntil" : null }, { "leaseUntil" : { "$lte" : {{AtJson}} } }] }""",
+            $$"""{ "state" : "Pending", "nextAttemptAt" : { "$lte" : {{AtJson}} }, "$or" : [{ "leaseUntil" : null }, { "$expr" : { "$lte" : ["$leaseUntil", "$$NOW"] } }] }""",
             MongoDeliveryStore.Filters.Due(At).Render(Args).ToJson());
     }
 
     [Fact]
-    public void Claim_LeasesTheOldestDue_AndReturnsItAsLeased()
+    public void Claim_TakesAFreshLeaseToken_ALeaseFromTheServersClock_AndCountsTheClaim()
     {
         Assert.Equal(
-            $$"""{ "$set" : { "leaseOwner" : "worker-a", "leaseUntil" : {{LaterJson}} } }""",
-            MongoDeliveryStore.Updates.Lease("worker-a", At.AddSeconds(30)).Render(Args).ToJson());
+            """[{ "$set" : { "leaseOwner" : "worker-a/t1", "leaseUntil" : { "$add" : ["$$NOW", 30000] }, "claims" : { "$add" : [{ "$ifNull" : ["$claims", 0] }, 1] } } }]""",
+            MongoDeliveryStore.Updates.Claim("worker-a/t1", TimeSpan.FromSeconds(30)).Render(Args).ToJson());
+        Assert.StartsWith("worker-a/", LeaseToken.New("worker-a"));
+        Assert.NotEqual(LeaseToken.New("worker-a"), LeaseToken.New("worker-a"));
         Assert.Equal("""{ "nextAttemptAt" : 1 }""", MongoDeliveryStore.ClaimOptions.Sort.Render(Args).ToJson());
         Assert.Equal(ReturnDocument.After, MongoDeliveryStore.ClaimOptions.ReturnDocument);
         Assert.False(MongoDeliveryStore.ClaimOptions.IsUpsert);
@@ -202,17 +205,25 @@ public sealed class MongoDeliveryRenderingTests
     }
 
     [Fact]
-    public void FinishingUpdates_EndTheLease()
+    public void FinishingUpdates_EndTheLease_ResetTheClaims_AndSetWhenTheTtlIndexPurges()
     {
         Assert.Equal(
-            $$"""{ "$set" : { "state" : "Delivered", "attempts" : 2, "completedAt" : {{AtJson}}, "lastError" : null, "leaseOwner" : null, "leaseUntil" : null } }""",
-            Render(MongoDeliveryStore.Updates.ReleasingLease(MongoDeliveryStore.Updates.Delivered(2, At))));
+            $$"""{ "$set" : { "state" : "Delivered", "attempts" : 2, "completedAt" : {{AtJson}}, "lastError" : null, "purgeAt" : {{LaterJson}}, "leaseOwner" : null, "leaseUntil" : null, "claims" : 0 } }""",
+            Render(MongoDeliveryStore.Updates.ReleasingLease(MongoDeliveryStore.Updates.Delivered(2, At, At.AddSeconds(30)))));
         Assert.Equal(
-            $$"""{ "$set" : { "attempts" : 1, "nextAttemptAt" : {{AtJson}}, "lastError" : "HTTP 503", "leaseOwner" : null, "leaseUntil" : null } }""",
+            $$"""{ "$set" : { "attempts" : 1, "nextAttemptAt" : {{AtJson}}, "lastError" : "HTTP 503", "leaseOwner" : null, "leaseUntil" : null, "claims" : 0 } }""",
             Render(MongoDeliveryStore.Updates.ReleasingLease(MongoDeliveryStore.Updates.Rescheduled(1, At, "HTTP 503"))));
         Assert.Equal(
-            $$"""{ "$set" : { "state" : "Dead", "attempts" : 7, "lastError" : "expired", "completedAt" : {{AtJson}}, "leaseOwner" : null, "leaseUntil" : null } }""",
-            Render(MongoDeliveryStore.Updates.ReleasingLease(MongoDeliveryStore.Updates.DeadLettered(7, "expired", At))));
+            $$"""{ "$set" : { "state" : "Dead", "attempts" : 7, "lastError" : "expired", "completedAt" : {{AtJson}}, "purgeAt" : {{LaterJson}}, "leaseOwner" : null, "leaseUntil" : null, "claims" : 0 } }""",
+            Render(MongoDeliveryStore.Updates.ReleasingLease(MongoDeliveryStore.Updates.DeadLettered(7, "expired", At, At.AddSeconds(30)))));
+    }
+
+    [Fact]
+    public void ThePurgeLoop_OnlyRemovesRecordsFinishedBeforeTheTtlField()
+    {
+        Assert.Equal(
+            $$"""{ "$or" : [{ "state" : "Delivered", "completedAt" : { "$lt" : {{AtJson}} } }, { "state" : "Dead", "completedAt" : { "$lt" : {{LaterJson}} } }], "purgeAt" : { "$exists" : false } }""",
+            MongoDeliveryStore.Filters.PurgeableWithoutTtl(At, At.AddSeconds(30)).Render(Args).ToJson());
     }
 
     [Fact]
@@ -220,7 +231,7 @@ public sealed class MongoDeliveryRenderingTests
     {
         Assert.Equal("""{ "_id" : "d1", "state" : "Dead" }""", MongoDeliveryStore.Filters.DeadLetter("d1").Render(Args).ToJson());
         Assert.Equal(
-            $$"""{ "$set" : { "state" : "Pending", "attempts" : 0, "nextAttemptAt" : {{AtJson}}, "expiresAt" : {{LaterJson}}, "leaseOwner" : null, "leaseUntil" : null, "completedAt" : null } }""",
+            $$"""{ "$set" : { "state" : "Pending", "attempts" : 0, "nextAttemptAt" : {{AtJson}}, "expiresAt" : {{LaterJson}}, "leaseOwner" : null, "leaseUntil" : null, "completedAt" : null, "claims" : 0 }, "$unset" : { "purgeAt" : 1 } }""",
             Render(MongoDeliveryStore.Updates.Replay(At, At.AddSeconds(30))));
     }
 
@@ -253,7 +264,7 @@ public sealed class MongoDeliveryRenderingTests
     }
 
     [Fact]
-    public void Indexes_AreUniqueKeys_AndTheClaimAndCompletionOrders()
+    public void Indexes_AreUniqueKeys_TheClaimCompletionAndOldestPendingOrders_AndTheTtl()
     {
         Assert.Collection(
             MongoDeliveryStore.Indexes,
@@ -288,6 +299,17 @@ public sealed class MongoDeliveryRenderingTests
                 Assert.Equal("""{ "kfId" : 1, "state" : 1 }""", perPuppet.Keys.Render(Args).ToJson());
                 Assert.Equal("kfId_1_state_1", perPuppet.Options.Name);
                 Assert.NotEqual(true, perPuppet.Options.Unique);
+            },
+            oldestPending =>
+            {
+                Assert.Equal("""{ "state" : 1, "receivedAt" : 1 }""", oldestPending.Keys.Render(Args).ToJson());
+                Assert.Equal("state_1_receivedAt_1", oldestPending.Options.Name);
+            },
+            ttl =>
+            {
+                Assert.Equal("""{ "purgeAt" : 1 }""", ttl.Keys.Render(Args).ToJson());
+                Assert.Equal("purgeAt_1", ttl.Options.Name);
+                Assert.Equal(TimeSpan.Zero, ttl.Options.ExpireAfter);
             });
     }
 
@@ -308,6 +330,21 @@ public sealed class MongoDeliveryRenderingTests
     public void QueuedFor_CountsOnePuppetsPendingRecords()
     {
         Assert.Equal("""{ "kfId" : "wk1", "state" : "Pending" }""", MongoDeliveryStore.Filters.QueuedFor("wk1").Render(Args).ToJson());
+    }
+
+    [Fact]
+    public async Task ADownServer_FailsAStoreCallWithinTheDefaultServerSelectionTimeout_NotTheDriversThirtySeconds()
+    {
+        // Nothing listens on this port, as when the server is down: the call must fail well inside WeCom's 5 s.
+        using var store = new MongoDeliveryStore(
+            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = "mongodb://127.0.0.1:1/wxkf" }),
+            NullLogger<MongoDeliveryStore>.Instance);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var failure = await Record.ExceptionAsync(() => store.TryEnqueueAsync(DeliveryStoreContract.NewRecord(), TestContext.Current.CancellationToken));
+
+        Assert.True(WxkfManager.Apis.StoreFailure.IsStoreFailure(failure!), failure?.GetType().Name);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4));
     }
 
     private static string Render(UpdateDefinition<DeliveryDocument> update) => update.Render(Args).ToJson();

@@ -34,6 +34,33 @@ public sealed class SqliteDeliveryStoreTests : DeliveryStoreContract, IDisposabl
         Assert.Equal(record, await second.FindAsync(record.Id, Ct));
     }
 
+    // On MongoDB a TTL index does this (see MongoDeliveryRenderingTests).
+    [Fact]
+    public async Task Purge_RemovesOldFinishedRecords_Only()
+    {
+        var store = await CreateStoreAsync();
+        var oldDelivered = NewRecord();
+        var newDelivered = NewRecord();
+        var oldDead = NewRecord(state: DeliveryState.Dead);
+        var pending = NewRecord();
+        foreach (var record in new[] { oldDelivered, newDelivered, oldDead, pending })
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+        var claimed = await store.ClaimDueAsync("w", 3, T0, TimeSpan.FromSeconds(30), Ct);
+        await store.MarkDeliveredAsync(oldDelivered.Id, TokenOf(claimed, oldDelivered.Id), 1, T0, Ct);
+        await store.MarkDeliveredAsync(newDelivered.Id, TokenOf(claimed, newDelivered.Id), 1, T0.AddHours(2), Ct);
+        await store.RescheduleAsync(pending.Id, TokenOf(claimed, pending.Id), 1, T0, "x", Ct);
+
+        var purged = await store.PurgeAsync(deliveredBefore: T0.AddHours(1), deadBefore: T0.AddHours(1), Ct);
+
+        Assert.Equal(2, purged);
+        Assert.Null(await store.FindAsync(oldDelivered.Id, Ct));
+        Assert.Null(await store.FindAsync(oldDead.Id, Ct));
+        Assert.NotNull(await store.FindAsync(newDelivered.Id, Ct));
+        Assert.NotNull(await store.FindAsync(pending.Id, Ct));
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -57,7 +57,8 @@ public class ManagerApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Delivery:RetryBaseDelay", "00:00:00.050");
         builder.UseSetting("Delivery:MaxRetryDelay", "00:00:00.400");
         builder.UseSetting("Delivery:PollInterval", "00:00:00.100");
-        builder.UseSetting("Delivery:LeaseDuration", "00:00:05");
+        // Longer than the worst-case attempt, as start-up requires.
+        builder.UseSetting("Delivery:LeaseDuration", "00:00:30");
         builder.UseSetting("Delivery:ShutdownGrace", "00:00:02");
         foreach (var (key, value) in _settings)
         {

@@ -40,9 +40,10 @@ public sealed class MongoRenderingTests
     [Theory]
     [InlineData("mongodb://127.0.0.1:27017/wxkf-prod", "wxkf-prod")]
     [InlineData("mongodb://user:pass@127.0.0.1:27017/tenant?authSource=admin", "tenant")]
-    [InlineData("mongodb://127.0.0.1:27017", "wxkf-manager")]
-    [InlineData("mongodb://127.0.0.1:27017/", "wxkf-manager")]
-    public void Database_ComesFromTheUri_ElseTheDefault(string uri, string database)
+    [InlineData("mongodb://127.0.0.1:27017", "test")]
+    [InlineData("mongodb://127.0.0.1:27017/", "test")]
+    [InlineData("mongodb://127.0.0.1:27017/?replicaSet=rs0", "test")]
+    public void Database_ComesFromTheUri_ElseTheOriginalsDefault(string uri, string database)
     {
         using var registry = new MongoPuppetRegistry(
             Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
@@ -183,7 +184,7 @@ public sealed class MongoRenderingTests
         var update = MongoPuppetRegistry.Updates.Upsert(Registration with { LastOnlineDate = At.AddDays(-1) });
 
         Assert.Equal(
-            $$"""{ "$set" : { "kfOpenId" : "wk1", "name" : "Support", "botEndpoint" : "http://10.0.0.5:8080", "corpId" : "ww1", "corpSecret" : "secret", "token" : "token", "encodingAESKey" : "key", "online" : true, "registeredAt" : {{AtJson}}, "instances" : [] }, "$setOnInsert" : { "lastOnlineDate" : { "$date" : "2024-05-05T07:08:09.123Z" } } }""",
+            $$"""{ "$set" : { "kfOpenId" : "wk1", "name" : "Support", "botEndpoint" : "http://10.0.0.5:8080", "corpId" : "ww1", "corpSecret" : "secret", "token" : "token", "encodingAESKey" : "key", "online" : true, "registeredAt" : {{AtJson}}, "instances" : [] }, "$setOnInsert" : { "lastOnlineDate" : { "$date" : "2024-05-05T07:08:09.123Z" } }, "$currentDate" : { "updatedAt" : true } }""",
             update.Render(Args).ToJson());
     }
 
@@ -231,12 +232,12 @@ public sealed class MongoRenderingTests
     public void MarkOffline_SetsOnlineFalse_AndTheTime()
     {
         Assert.Equal(
-            $$"""{ "$set" : { "online" : false, "lastOnlineDate" : {{AtJson}} } }""",
+            $$"""{ "$set" : { "online" : false, "lastOnlineDate" : {{AtJson}} }, "$currentDate" : { "updatedAt" : true } }""",
             MongoPuppetRegistry.Updates.MarkOffline(At).Render(Args).ToJson());
     }
 
     [Fact]
-    public void Indexes_AreUniqueKfOpenId_AndCorpId_UnderMongooseNames()
+    public void Indexes_AreUniqueKfOpenId_AndCorpId_UnderMongooseNames_AndTheChangeMarker()
     {
         var indexes = MongoPuppetRegistry.Indexes;
 
@@ -253,6 +254,11 @@ public sealed class MongoRenderingTests
                 Assert.Equal("""{ "corpId" : 1 }""", corp.Keys.Render(Args).ToJson());
                 Assert.Equal("corpId_1", corp.Options.Name);
                 Assert.NotEqual(true, corp.Options.Unique);
+            },
+            marker =>
+            {
+                Assert.Equal("""{ "updatedAt" : 1 }""", marker.Keys.Render(Args).ToJson());
+                Assert.Equal("updatedAt_1", marker.Options.Name);
             });
     }
 }

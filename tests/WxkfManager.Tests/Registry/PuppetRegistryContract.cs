@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using WxkfManager.Registry;
 
 namespace WxkfManager.Tests.Registry;
@@ -218,5 +219,52 @@ public abstract class PuppetRegistryContract
         var registry = await CreateRegistryAsync();
 
         await registry.PingAsync(Ct);
+    }
+
+    [Fact]
+    public async Task ReadChanges_SinceAMarker_ReturnsTheRegistrationsWrittenSince_IncludingADeregistration()
+    {
+        var registry = await CreateRegistryAsync();
+        var before = NewRegistration();
+        await registry.UpsertAsync(before, Ct);
+        var marker = (await registry.ReadChangesAsync(null, Ct)).Marker;
+        Assert.NotNull(marker);
+        await Task.Delay(20, Ct);
+        var after = NewRegistration();
+
+        await registry.UpsertAsync(after, Ct);
+        await registry.MarkOfflineAsync(before.KfId, before.CorpId, TruncatedNow(), Ct);
+        var changes = await registry.ReadChangesAsync(marker, Ct);
+
+        Assert.False(changes.Complete);
+        Assert.Contains(changes.Loaded, p => p.KfId == after.KfId && p.Online);
+        Assert.Contains(changes.Loaded, p => p.KfId == before.KfId && !p.Online);
+        Assert.True(changes.Marker > marker);
+        Assert.True((await registry.ReadChangesAsync(null, Ct)).Complete);
+    }
+
+    [Fact]
+    public async Task DeregisterOnOneReplica_RegisterAgainOnAnother_BothSeeItOnline_AtOnce()
+    {
+        var first = await CreateRegistryAsync();
+        var second = await CreateRegistryAsync();
+        var onFirst = new PuppetDirectory(first, TimeProvider.System, NullLogger<PuppetDirectory>.Instance);
+        var onSecond = new PuppetDirectory(second, TimeProvider.System, NullLogger<PuppetDirectory>.Instance);
+        var registration = NewRegistration();
+        await onFirst.ApplyAsync(await first.UpsertAsync(registration, Ct), Ct);
+        await onSecond.RefreshAsync(Ct);
+
+        // The puppet deregisters through the first replica and registers again through the second at once.
+        await onFirst.ApplyAsync((await first.MarkOfflineAsync(registration.KfId, registration.CorpId, TruncatedNow(), Ct))!, Ct);
+        await onSecond.ApplyAsync(await second.UpsertAsync(registration, Ct), Ct);
+
+        // Before dead-lettering for "offline", the first replica reads the puppet itself; its catch-up agrees.
+        var confirmed = await onFirst.ConfirmAsync(registration.CorpId, registration.KfId, Ct);
+        Assert.True(confirmed!.Online);
+        Assert.True(onFirst.Find(registration.KfId)!.Registration.Online);
+        await onFirst.CatchUpAsync(Ct);
+        await onSecond.CatchUpAsync(Ct);
+        Assert.True(onFirst.Find(registration.KfId)!.Registration.Online);
+        Assert.True(onSecond.Find(registration.KfId)!.Registration.Online);
     }
 }

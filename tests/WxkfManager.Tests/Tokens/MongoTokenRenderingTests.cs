@@ -31,8 +31,8 @@ public sealed class MongoTokenRenderingTests
 
     [Theory]
     [InlineData("mongodb://user:pass@127.0.0.1:27017/tenant?authSource=admin", "tenant")]
-    [InlineData("mongodb://127.0.0.1:27017", "wxkf-manager")]
-    [InlineData("mongodb://127.0.0.1:27017/", "wxkf-manager")]
+    [InlineData("mongodb://127.0.0.1:27017", "test")]
+    [InlineData("mongodb://127.0.0.1:27017/", "test")]
     public void Database_ComesFromTheUri_ElseTheDefault(string uri, string database)
     {
         using var store = new MongoTokenStore(
@@ -152,6 +152,27 @@ public sealed class MongoTokenRenderingTests
             $$"""{ "$set" : { "corpId" : "ww1", "accessToken" : "T", "expiresAt" : {{LaterJson}}, "fetchedAt" : {{AtJson}}, "leaseOwner" : null, "leaseUntil" : null } }""",
             Render(MongoTokenStore.Updates.Save(new CachedToken("ww1:abc", "ww1", "T", At.AddSeconds(30), At))));
         Assert.True(MongoTokenStore.Upsert.IsUpsert);
+    }
+
+    [Fact]
+    public void Save_ReplacesOnlyATokenFetchedNoLater_ElseInsertsOnlyIfAbsent()
+    {
+        var token = new CachedToken("ww1:abc", "ww1", "T", At.AddSeconds(30), At);
+
+        Assert.Equal(
+            $$"""{ "_id" : "ww1:abc", "$or" : [{ "fetchedAt" : null }, { "fetchedAt" : { "$lte" : {{AtJson}} } }] }""",
+            MongoTokenStore.Filters.SaveableOver(token).Render(Args).ToJson());
+        Assert.Equal(
+            $$"""{ "$setOnInsert" : { "corpId" : "ww1", "accessToken" : "T", "expiresAt" : {{LaterJson}}, "fetchedAt" : {{AtJson}} } }""",
+            Render(MongoTokenStore.Updates.SaveIfAbsent(token)));
+    }
+
+    [Fact]
+    public void ALeaseOnANewKey_IsCreatedOnlyIfAbsent_SoAWaitingReplicaMatchesNothing_InsteadOfADuplicateKey()
+    {
+        Assert.Equal(
+            $$"""{ "$setOnInsert" : { "leaseOwner" : "a", "leaseUntil" : {{LaterJson}} } }""",
+            Render(MongoTokenStore.Updates.LeaseIfAbsent("a", At.AddSeconds(30))));
     }
 
     [Fact]

@@ -96,4 +96,29 @@ public abstract class TokenStoreContract
 
         Assert.Single(results, won => won);
     }
+
+    [Fact]
+    public async Task AStaleSave_NeverReplacesATokenFetchedLater()
+    {
+        var store = await CreateStoreAsync();
+        var key = NewKey();
+        var newer = new CachedToken(key, "ww1", "NEWER", T0.AddHours(4), T0.AddHours(2));
+        await store.SaveAsync(newer, Ct);
+
+        // A slow replica that fetched earlier saves after it.
+        await store.SaveAsync(new CachedToken(key, "ww1", "OLDER", T0.AddHours(3), T0.AddHours(1)), Ct);
+
+        Assert.Equal(newer, await store.GetAsync(key, Ct));
+    }
+
+    [Fact]
+    public async Task AStaleSave_OfANewKey_StillStoresIt()
+    {
+        var store = await CreateStoreAsync();
+        var token = new CachedToken(NewKey(), "ww1", "FIRST", T0.AddHours(2), T0);
+
+        await store.SaveAsync(token, Ct);
+
+        Assert.Equal(token, await store.GetAsync(token.CacheKey, Ct));
+    }
 }

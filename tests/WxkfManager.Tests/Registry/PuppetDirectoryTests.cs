@@ -1,0 +1,175 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using WxkfManager.Registry;
+using WxkfManager.Security;
+
+namespace WxkfManager.Tests.Registry;
+
+/// <summary>The directory over a fake store: bad registrations are skipped, changes apply per entry.</summary>
+public sealed class PuppetDirectoryTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static PuppetDirectory DirectoryOver(IPuppetRegistry registry) =>
+        new(registry, TimeProvider.System, NullLogger<PuppetDirectory>.Instance);
+
+    [Fact]
+    public async Task Refresh_SkipsRegistrationsThatCannotLoad_AndServesTheRest()
+    {
+        var store = new FakeRegistry();
+        var good = store.Add(PuppetRegistryContract.NewRegistration());
+        var badKey = store.Add(PuppetRegistryContract.NewRegistration(good.CorpId) with { EncodingAesKey = "not-a-key" });
+        store.Faults.Add(new UnloadableRegistration("wk-null-token", "token", "is missing or empty"));
+        var directory = DirectoryOver(store);
+
+        await directory.RefreshAsync(Ct);
+
+        Assert.NotNull(directory.Find(good.KfId));
+        Assert.Single(directory.CredentialsFor(good.CorpId));
+        Assert.Null(directory.Find(badKey.KfId));
+        Assert.Equal(
+            [new UnloadableRegistration(badKey.KfId, "encodingAESKey", "is not a 43-character Base64 EncodingAESKey"),
+             new UnloadableRegistration("wk-null-token", "token", "is missing or empty")],
+            directory.Unloadable.OrderBy(u => u.Field));
+        Assert.DoesNotContain(directory.Unloadable, u => u.Reason.Contains("not-a-key") || u.Field.Contains("not-a-key"));
+    }
+
+    [Fact]
+    public async Task ASecretEncryptedWithAnotherKey_IsSkipped_NamingTheField()
+    {
+        var store = new FakeRegistry();
+        var written = new EncryptingPuppetRegistry(store, new SecretProtector(Convert.ToBase64String(new byte[32])), NullLogger<EncryptingPuppetRegistry>.Instance);
+        var other = PuppetRegistryContract.NewRegistration();
+        await written.UpsertAsync(other, Ct);
+        var plain = store.Add(PuppetRegistryContract.NewRegistration());
+        var readWithAnotherKey = new EncryptingPuppetRegistry(store, new SecretProtector(Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray())), NullLogger<EncryptingPuppetRegistry>.Instance);
+        var directory = DirectoryOver(readWithAnotherKey);
+
+        await directory.RefreshAsync(Ct);
+
+        Assert.NotNull(directory.Find(plain.KfId));
+        var skipped = Assert.Single(directory.Unloadable);
+        Assert.Equal(other.KfId, skipped.KfId);
+        Assert.Equal("corpSecret", skipped.Field);
+        Assert.Contains("SECRETS_ENCRYPTION_KEY", skipped.Reason);
+        Assert.Single(await readWithAnotherKey.ListAsync(Ct));
+    }
+
+    [Fact]
+    public async Task CatchUp_AsksForChangesSinceTheNewestMarkerLessTheOverlap_AndAppliesThem()
+    {
+        var store = new FakeRegistry();
+        var first = store.Add(PuppetRegistryContract.NewRegistration());
+        var directory = DirectoryOver(store);
+        await directory.RefreshAsync(Ct);
+        var marker = store.Marker;
+
+        var moved = store.Add(first with { Endpoint = "http://10.0.0.9:1" });
+        var added = store.Add(PuppetRegistryContract.NewRegistration(first.CorpId));
+        await directory.CatchUpAsync(Ct);
+
+        Assert.Equal(marker - PuppetDirectory.ChangeOverlap, store.LastSince);
+        Assert.Equal(moved.Endpoint, directory.Find(first.KfId)!.Registration.Endpoint);
+        Assert.NotNull(directory.Find(added.KfId));
+        Assert.Equal(2, directory.CredentialsFor(first.CorpId).Count);
+    }
+
+    [Fact]
+    public async Task ARegistrationFixedLater_LeavesTheUnloadableList_AndOneGoneFromTheStore_LeavesTheDirectory()
+    {
+        var store = new FakeRegistry();
+        var broken = store.Add(PuppetRegistryContract.NewRegistration() with { EncodingAesKey = "short" });
+        var leaving = store.Add(PuppetRegistryContract.NewRegistration());
+        var directory = DirectoryOver(store);
+        await directory.RefreshAsync(Ct);
+
+        store.Add(broken with { EncodingAesKey = Crypto.EncodingAesKey.Generate() });
+        store.Remove(leaving.KfId);
+        await directory.CatchUpAsync(Ct);
+        Assert.Empty(directory.Unloadable);
+        Assert.NotNull(directory.Find(broken.KfId));
+        Assert.NotNull(directory.Find(leaving.KfId)); // a catch-up sees changes, not deletions
+
+        await directory.RefreshAsync(Ct);
+        Assert.Null(directory.Find(leaving.KfId));
+        Assert.Empty(directory.CredentialsFor(leaving.CorpId));
+    }
+
+    [Fact]
+    public async Task Confirm_ReadsThePuppetFromTheStore_WhenThisReplicaThinksItOffline()
+    {
+        var store = new FakeRegistry();
+        var registration = store.Add(PuppetRegistryContract.NewRegistration() with { Online = false });
+        var directory = DirectoryOver(store);
+        await directory.RefreshAsync(Ct);
+
+        store.Add(registration with { Online = true });
+        var confirmed = await directory.ConfirmAsync(registration.CorpId, registration.KfId, Ct);
+
+        Assert.True(confirmed!.Online);
+        Assert.True(directory.Find(registration.KfId)!.Registration.Online);
+        Assert.Null(await directory.ConfirmAsync("ww-other-corp", registration.KfId, Ct));
+    }
+
+    [Fact]
+    public async Task Confirm_WhenTheStoreIsDown_GoesByThisReplicasView()
+    {
+        var store = new FakeRegistry();
+        var registration = store.Add(PuppetRegistryContract.NewRegistration() with { Online = false });
+        var directory = DirectoryOver(store);
+        await directory.RefreshAsync(Ct);
+        store.Down = true;
+
+        var confirmed = await directory.ConfirmAsync(registration.CorpId, registration.KfId, Ct);
+
+        Assert.False(confirmed!.Online);
+    }
+
+    /// <summary>An in-memory store with a change marker that moves a millisecond per write.</summary>
+    private sealed class FakeRegistry : IPuppetRegistry
+    {
+        private readonly Dictionary<string, (PuppetRegistration Registration, DateTime Marker)> _rows = new();
+
+        public List<UnloadableRegistration> Faults { get; } = [];
+        public DateTime Marker { get; private set; } = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        public DateTime? LastSince { get; private set; }
+        public bool Down { get; set; }
+
+        public PuppetRegistration Add(PuppetRegistration registration)
+        {
+            Marker = Marker.AddMilliseconds(1);
+            _rows[registration.KfId] = (registration, Marker);
+            return registration;
+        }
+
+        public void Remove(string kfId) => _rows.Remove(kfId);
+
+        public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<PuppetRegistration> UpsertAsync(PuppetRegistration registration, CancellationToken cancellationToken) =>
+            Task.FromResult(Add(registration with { Online = true }));
+
+        public Task<PuppetRegistration?> MarkOfflineAsync(string kfId, string corpId, DateTime at, CancellationToken cancellationToken) =>
+            Task.FromResult(_rows.TryGetValue(kfId, out var row) ? Add(row.Registration with { Online = false, LastOnlineDate = at }) : null);
+
+        public Task<PuppetRegistration?> MarkOfflineIfLatestAsync(PuppetRegistration seen, DateTime at, CancellationToken cancellationToken) =>
+            Task.FromResult(_rows.TryGetValue(seen.KfId, out var row) && row.Registration.Online && row.Registration.RegisteredAt == seen.RegisteredAt
+                ? Add(row.Registration with { Online = false, LastOnlineDate = at })
+                : null);
+
+        public Task<PuppetRegistration?> FindAsync(string kfId, CancellationToken cancellationToken) =>
+            Down ? throw new TimeoutException("store down") : Task.FromResult(_rows.TryGetValue(kfId, out var row) ? row.Registration : null);
+
+        public Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<PuppetRegistration>>(_rows.Values.Select(r => r.Registration).ToList());
+
+        public Task<RegistryChanges> ReadChangesAsync(DateTime? since, CancellationToken cancellationToken)
+        {
+            LastSince = since;
+            var rows = _rows.Values.Where(r => since is null || r.Marker >= since).ToList();
+            return Task.FromResult(new RegistryChanges(
+                rows.Select(r => r.Registration).ToList(), since is null ? Faults : [], rows.Count == 0 ? since : rows.Max(r => r.Marker), since is null));
+        }
+
+        public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
