@@ -29,15 +29,26 @@ public sealed class DeliveryTracker
 
     public static string NormalizeEndpoint(string endpoint) => endpoint.TrimEnd('/');
 
-    public void Succeeded(string kfId, DateTime at) =>
+    public void Succeeded(string kfId, DateTime at)
+    {
+        _failingSince.TryRemove(kfId, out _);
         _byKfId.AddOrUpdate(kfId,
             _ => PuppetDeliveryState.None with { LastSuccessAt = at },
             (_, state) => state with { LastSuccessAt = at, ConsecutiveFailures = 0 });
+    }
 
-    public void Failed(string kfId, DateTime at, string error) =>
+    public void Failed(string kfId, DateTime at, string error)
+    {
+        _failingSince.TryAdd(kfId, at);
         _byKfId.AddOrUpdate(kfId,
             _ => PuppetDeliveryState.None with { LastErrorAt = at, LastError = error, ConsecutiveFailures = 1 },
             (_, state) => state with { LastErrorAt = at, LastError = error, ConsecutiveFailures = state.ConsecutiveFailures + 1 });
+    }
+
+    private readonly ConcurrentDictionary<string, DateTime> _failingSince = new(StringComparer.Ordinal);
+
+    /// <summary>When the puppet's current run of failed deliveries began; null while its last delivery succeeded.</summary>
+    public DateTime? FailingSince(string kfId) => _failingSince.TryGetValue(kfId, out var since) ? since : null;
 
     private readonly ConcurrentDictionary<string, string> _openedBecause = new(StringComparer.OrdinalIgnoreCase);
 
