@@ -101,8 +101,8 @@ public static class ConsoleApi
             stats.OldestPendingReceivedAt is { } oldest ? Math.Round((now - oldest).TotalSeconds, 3) : null));
     }
 
-    public static Ok<LiveView> GetLive(LiveSamples samples) =>
-        TypedResults.Ok(new LiveView(LiveSamples.Interval.TotalSeconds, samples.Points()));
+    public static Ok<LiveView> GetLive(LiveSamples samples, Microsoft.Extensions.Options.IOptions<ConsoleOptions> options) =>
+        TypedResults.Ok(new LiveView(options.Value.LiveSampleInterval.TotalSeconds, samples.Points()));
 
     public static async Task<Ok<List<CorpTokenView>>> GetTokens(
         IPuppetRegistry registry, AccessTokenService tokens, TimeProvider time, CancellationToken cancellationToken)

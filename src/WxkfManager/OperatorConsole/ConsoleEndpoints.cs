@@ -12,6 +12,7 @@ public static class ConsoleEndpoints
 
     public static IServiceCollection AddOperatorConsole(this IServiceCollection services)
     {
+        services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddConsoleAuthentication();
         services.AddSingleton<OperatorKey>();
         services.AddSingleton<ConsoleAssets>();

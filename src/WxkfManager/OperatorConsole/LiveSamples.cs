@@ -64,7 +64,6 @@ public sealed record LivePoint(
 public sealed class LiveSamples
 {
     public const int Capacity = 181;
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 
     private readonly CounterSnapshot?[] _ring = new CounterSnapshot?[Capacity];
     private readonly Lock _lock = new();
@@ -102,13 +101,13 @@ public sealed class LiveSamples
     }
 }
 
-/// <summary>Takes a snapshot every <see cref="LiveSamples.Interval"/> on the service's clock.</summary>
-public sealed class LiveSampler(LiveSamples samples, TimeProvider time) : BackgroundService
+/// <summary>Takes a snapshot every <see cref="ConsoleOptions.LiveSampleInterval"/> on the service's clock.</summary>
+public sealed class LiveSampler(LiveSamples samples, TimeProvider time, Microsoft.Extensions.Options.IOptions<ConsoleOptions> options) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         samples.Add(CounterSnapshot.Read(time.GetUtcNow()));
-        using var timer = new PeriodicTimer(LiveSamples.Interval, time);
+        using var timer = new PeriodicTimer(options.Value.LiveSampleInterval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
