@@ -113,8 +113,8 @@
           cell("Puppet", [el("strong", {}, p.kfName || p.kfId), el("span", { class: "sub" }, p.kfId)].reduce(frag, document.createDocumentFragment())),
           cell("Corp", p.corpId),
           cell("Endpoint", el("code", {}, p.endpoint), "wrap"),
-          cell("State", [el("span", { class: "badge " + p.state, "data-field": "state" }, p.state), el("span", { class: "sub" }, p.stateSince ? ago(p.stateSince, "") : "—"), el("span", { class: "sub" }, p.stateSince ? "since" : "")]
-            .reduce(frag, document.createDocumentFragment())),
+          cell("State", [el("span", { class: "badge " + p.state, "data-field": "state" }, p.state),
+            p.stateSince ? el("span", { class: "sub" }, "for ", ago(p.stateSince, "")) : null].filter(Boolean).reduce(frag, document.createDocumentFragment())),
           cell("Circuit", el("span", { class: "badge " + p.circuit }, p.circuit)),
           cell("Last success", ago(p.lastSuccessAt)),
           cell("Last error", p.lastError ? [el("span", { class: "err" }, p.lastError), el("span", { class: "sub" }, ago(p.lastErrorAt)),
