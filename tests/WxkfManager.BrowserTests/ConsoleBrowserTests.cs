@@ -64,7 +64,8 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<
         Browser.WaitFor(() => RowState(driver, kfId) == FleetStates.Unreachable, "the puppet to show unreachable");
         var row = FleetRow(driver, kfId);
         Assert.Contains("connection failed", row.Text);
-        Assert.Contains("since", row.Text);
+        // How long it has been unreachable, under its state.
+        Assert.Matches(@"unreachable\s+for \d+ (s|min)", row.FindElement(By.CssSelector("td[data-label='State']")).Text);
 
         await using var restarted = await PuppetStub.StartAsync(port);
         var back = restarted.Add(kfId, corp.CorpId, corp.Token, corp.EncodingAesKey, name: "comes-back");
