@@ -13,17 +13,30 @@ public sealed class ConsoleScreenshotTests(ConsoleFixture fixture) : IClassFixtu
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static readonly TheoryData<int, int> Screens = new() { { 1280, 900 }, { 390, 844 } };
-
     [Fact]
     public async Task EveryPage_FitsA1280And390PxWideScreen_AndIsCaptured()
     {
         Browser.SkipUnlessAvailable();
         await SeedAsync();
-        var directory = Environment.GetEnvironmentVariable("WXKF_CONSOLE_SCREENSHOTS") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(Path.GetTempPath(), "wxkf-console-screenshots", Guid.NewGuid().ToString("N"));
+        var configured = Environment.GetEnvironmentVariable("WXKF_CONSOLE_SCREENSHOTS");
+        var keep = !string.IsNullOrEmpty(configured);
+        var directory = keep ? configured! : Path.Combine(Path.GetTempPath(), "wxkf-console-screenshots", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
+        try
+        {
+            Capture(directory);
+        }
+        finally
+        {
+            if (!keep)
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    private void Capture(string directory)
+    {
         var driver = fixture.SignIn();
 
         foreach (var (width, height) in new[] { (1280, 900), (390, 844) })
