@@ -31,7 +31,10 @@ public sealed class DeliveryTracker
 
     public void Succeeded(string kfId, DateTime at)
     {
-        _failingSince.TryRemove(kfId, out _);
+        if (_failingSince.TryRemove(kfId, out _))
+        {
+            _recoveredAt[kfId] = at;
+        }
         _byKfId.AddOrUpdate(kfId,
             _ => PuppetDeliveryState.None with { LastSuccessAt = at },
             (_, state) => state with { LastSuccessAt = at, ConsecutiveFailures = 0 });
@@ -49,6 +52,11 @@ public sealed class DeliveryTracker
 
     /// <summary>When the puppet's current run of failed deliveries began; null while its last delivery succeeded.</summary>
     public DateTime? FailingSince(string kfId) => _failingSince.TryGetValue(kfId, out var since) ? since : null;
+
+    private readonly ConcurrentDictionary<string, DateTime> _recoveredAt = new(StringComparer.Ordinal);
+
+    /// <summary>When deliveries to the puppet last went through again after a run of failures.</summary>
+    public DateTime? RecoveredAt(string kfId) => _recoveredAt.TryGetValue(kfId, out var at) ? at : null;
 
     private readonly ConcurrentDictionary<string, string> _openedBecause = new(StringComparer.OrdinalIgnoreCase);
 

@@ -80,12 +80,14 @@ public static class ConsoleApi
         var failingSince = tracker.FailingSince(puppet.KfId);
         var (state, since) = !puppet.Online ? (FleetStates.Offline, puppet.LastOnlineDate)
             : failingSince is not null || delivery.Circuit == CircuitStates.Open ? (FleetStates.Unreachable, failingSince ?? delivery.LastErrorAt)
-            : (FleetStates.Online, delivery.LastSuccessAt ?? puppet.RegisteredAt ?? puppet.LastOnlineDate);
+            : (FleetStates.Online, Later(tracker.RecoveredAt(puppet.KfId), puppet.RegisteredAt));
         return new FleetPuppetView(
             puppet.KfId, puppet.KfName, puppet.CorpId, puppet.Endpoint, state, since, delivery.Circuit,
             delivery.LastSuccessAt, delivery.LastErrorAt, delivery.LastError, delivery.ConsecutiveFailures,
             queued.Queued, queued.Due, queued.InFlight);
     }
+
+    private static DateTime? Later(DateTime? a, DateTime? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     public static async Task<Ok<QueueOverview>> GetQueue(IDeliveryStore store, IQueueBreakdown queue, TimeProvider time, CancellationToken cancellationToken)
     {
