@@ -244,7 +244,9 @@
 
   // A small line chart: series [{name, color, values}], values aligned with times; nulls leave gaps.
   function drawChart(target, times, series, unit) {
-    const width = 600, height = 160, left = 40, bottom = 18, top = 8;
+    // Drawn at the element's own width, so the labels keep their proportions on a phone.
+    const width = Math.max(200, Math.round(target.getBoundingClientRect().width)) || 600, height = 160, left = 40, bottom = 18, top = 8;
+    target.setAttribute("viewBox", "0 0 " + width + " " + height);
     const all = series.flatMap(s => s.values).filter(v => v !== null);
     const max = niceMax(Math.max(0, ...all));
     const span = Math.max(times.length - 1, 1);
