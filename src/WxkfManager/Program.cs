@@ -1,6 +1,7 @@
 using WxkfManager.Apis;
 using WxkfManager.Extensions;
 using WxkfManager.Metrics;
+using WxkfManager.OperatorConsole;
 using WxkfManager.Security;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -19,6 +20,7 @@ app.MapCallbackApi();
 app.MapManagerApi();
 app.MapOperatorApi();
 app.MapManagerMetrics();
+app.MapOperatorConsole();
 
 app.Run();
 

@@ -20,19 +20,29 @@ public sealed record PuppetHealth(
 
     public bool IsWaiting(DateTime now) => IsUnreachable || HoldUntil > now;
 
+    /// <summary>When the current run of failed attempts began (refused or unreachable); null after a success.</summary>
+    public DateTime? FailingSince { get; init; }
+
+    /// <summary>When an attempt last succeeded after a run of failures.</summary>
+    public DateTime? RecoveredAt { get; init; }
+
     public bool IsUnreachable => UnreachableSince is not null;
 
     public bool ProbeDue(DateTime now) => IsUnreachable && !ProbeInFlight && NextProbeAt <= now;
 
     public PuppetHealth Succeeded(DateTime now) =>
-        this with { LastSuccessAt = now, ConsecutiveFailures = 0, UnreachableSince = null, NextProbeAt = null, ProbeInFlight = false };
+        this with
+        {
+            LastSuccessAt = now, ConsecutiveFailures = 0, UnreachableSince = null, NextProbeAt = null, ProbeInFlight = false,
+            FailingSince = null, RecoveredAt = FailingSince is null ? RecoveredAt : now,
+        };
 
     /// <summary>The puppet answered, but not with success: it is reachable; only this event failed.</summary>
     public PuppetHealth Rejected(DateTime now, string error) =>
         this with
         {
             LastErrorAt = now, LastError = error, ConsecutiveFailures = ConsecutiveFailures + 1,
-            UnreachableSince = null, NextProbeAt = null, ProbeInFlight = false,
+            UnreachableSince = null, NextProbeAt = null, ProbeInFlight = false, FailingSince = FailingSince ?? now,
         };
 
     public PuppetHealth Unreachable(DateTime now, string error, TimeSpan firstProbe, TimeSpan maxProbeInterval)
@@ -42,6 +52,7 @@ public sealed record PuppetHealth(
         {
             LastErrorAt = now, LastError = error, ConsecutiveFailures = ConsecutiveFailures + 1,
             UnreachableSince = since, NextProbeAt = now + ProbeInterval(now - since, firstProbe, maxProbeInterval), ProbeInFlight = false,
+            FailingSince = FailingSince ?? now,
         };
     }
 

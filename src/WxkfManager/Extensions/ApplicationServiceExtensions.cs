@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using WxkfManager.Callbacks;
 using WxkfManager.Delivery;
+using WxkfManager.OperatorConsole;
 using WxkfManager.Options;
 using WxkfManager.Registry;
 using WxkfManager.Security;
@@ -34,6 +35,7 @@ public static class ApplicationServiceExtensions
             host.ShutdownTimeout = delivery.Value.ShutdownGrace + TimeSpan.FromSeconds(5));
         services.AddWeComClient();
         services.AddSingleton<AccessTokenService>();
+        services.AddOperatorConsole();
 
         services.AddOpenApiDocumentation();
         return builder;

@@ -39,6 +39,9 @@ public sealed class AccessTokenService(
 
     public long Misses => Interlocked.Read(ref _misses);
 
+    /// <summary>The tokens this replica holds in memory, for the operator console (which shows corps and times only).</summary>
+    public IReadOnlyList<CachedToken> CachedTokens() => [.. _memory.Values];
+
     public static string CacheKey(string corpId, string corpSecret) =>
         corpId + ":" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(corpId + "\n" + corpSecret)));
 

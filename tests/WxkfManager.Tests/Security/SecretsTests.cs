@@ -107,6 +107,20 @@ public sealed class SecretLeakTests
                 await Drive(new HttpRequestMessage(HttpMethod.Get, path));
             }
             await Drive(new HttpRequestMessage(HttpMethod.Post, "/operator/dead-letters/replay"));
+            // The operator console: its pages, assets and JSON, and a simulated event signed with the puppet's own secrets.
+            await Drive(new HttpRequestMessage(HttpMethod.Post, $"/operator/puppets/{puppet.KfId}/test-event?waitSeconds=1"));
+            var consoleTestEvent = new HttpRequestMessage(HttpMethod.Post, $"/console/api/puppets/{puppet.KfId}/test-event?waitSeconds=1");
+            consoleTestEvent.Headers.Add(WxkfManager.OperatorConsole.ConsoleAuthentication.RequestHeader, "1");
+            await Drive(consoleTestEvent);
+            foreach (var path in new[]
+            {
+                "/console/fleet", "/console/queue", "/console/live", "/console/tokens", "/console/assets/console.js", "/console/assets/console.css",
+                "/console/api/session", "/console/api/fleet", "/console/api/queue", "/console/api/dead-letters", "/console/api/live", "/console/api/tokens",
+                "/operator/fleet", "/operator/queue/overview", "/operator/live", "/operator/tokens",
+            })
+            {
+                await Drive(new HttpRequestMessage(HttpMethod.Get, path));
+            }
             await Drive(Json("POST", "/puppetWxkfManager/deregister", new { kfId = puppet.KfId, corpId = corp.CorpId }));
             Assert.Equal("echo", (await client.GetStringAsync($"/callback/{corp.CorpId}?msg_signature={echo.Signature}&timestamp={echo.Timestamp}&nonce=7&echostr={Uri.EscapeDataString(echo.Encrypt)}", Ct)));
         }
