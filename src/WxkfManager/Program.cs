@@ -4,22 +4,30 @@ using WxkfManager.Metrics;
 using WxkfManager.Security;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddApplicationServices();
+try
+{
+    builder.AddApplicationServices();
 
-var app = builder.Build();
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-app.UseRequestLogging();
-app.UseRateLimiter();
-app.WarnIfManagementIsOpen();
-app.UseOpenApiDocumentation();
+    var app = builder.Build();
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.UseRequestLogging();
+    app.UseRateLimiter();
+    app.WarnIfManagementIsOpen();
+    app.UseOpenApiDocumentation();
 
-app.MapHealthApi();
-app.MapCallbackApi();
-app.MapManagerApi();
-app.MapOperatorApi();
-app.MapManagerMetrics();
+    app.MapHealthApi();
+    app.MapCallbackApi();
+    app.MapManagerApi();
+    app.MapOperatorApi();
+    app.MapManagerMetrics();
 
-app.Run();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception exception) when (StartupFailure.IsConfigurationError(exception))
+{
+    return StartupFailure.Report(exception, builder.Configuration, Console.Error);
+}
 
 public partial class Program;

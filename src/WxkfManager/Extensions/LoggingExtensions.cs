@@ -24,6 +24,9 @@ public static class LoggingExtensions
             .MinimumLevel.Override("Polly", LogEventLevel.Warning)
             .Destructure.With<Security.SecretMaskingPolicy>()
             .Enrich.FromLogContext()
+            // Program reports a bad setting as one line; the host's "Hosting failed to start" with a stack trace would bury it.
+            .Filter.ByExcluding(e => e.Exception is not null && StartupFailure.IsConfigurationError(e.Exception)
+                && e.Properties.TryGetValue("SourceContext", out var source) && source.ToString().Contains("Microsoft.Extensions.Hosting", StringComparison.Ordinal))
             .WriteTo.Logger(sinks => WriteToConsoleAndFiles(sinks, logFile, json)),
             // Each host keeps its own logger rather than the process-wide static one, so two hosts in one
             // process (tests, or a host restarted in place) never write to each other's files.
