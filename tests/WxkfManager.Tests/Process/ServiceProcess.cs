@@ -15,9 +15,65 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    public static async Task<ServiceProcess> StartAsync(string dataDirectory, IDictionary<string, string> environment, CancellationToken cancellationToken)
+    /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
+
+    /// <summary>Runs the service with these settings until it exits by itself (a start-up failure): its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string dataDirectory, IDictionary<string, string> environment, TimeSpan timeout)
     {
-        var port = Infrastructure.StubServer.FreePort();
+        var start = StartInfo(dataDirectory, environment, Infrastructure.StubServer.FreePort());
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    public static async Task<ServiceProcess> StartAsync(string dataDirectory, IDictionary<string, string> environment, CancellationToken cancellationToken,
+        string readyPath = "/ready", int? port = null)
+    {
+        port ??= Infrastructure.StubServer.FreePort();
+        var start = StartInfo(dataDirectory, environment, port.Value);
+        var process = System.Diagnostics.Process.Start(start)!;
+        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        process.OutputDataReceived += (_, line) => { if (line.Data is not null) service.Output.Enqueue(line.Data); };
+        process.ErrorDataReceived += (_, line) => { if (line.Data is not null) service.Output.Enqueue(line.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && !process.HasExited)
+        {
+            try
+            {
+                if ((await client.GetAsync(readyPath, cancellationToken)).IsSuccessStatusCode)
+                {
+                    return service;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(200, cancellationToken);
+        }
+        await service.DisposeAsync();
+        throw new InvalidOperationException("the service process did not become ready: " + string.Join("\n", service.Output));
+    }
+
+    private static ProcessStartInfo StartInfo(string dataDirectory, IDictionary<string, string> environment, int port)
+    {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "WxkfManager.dll")])
         {
             RedirectStandardOutput = true,
@@ -32,31 +88,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             start.Environment[key] = value;
         }
-        var process = System.Diagnostics.Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
-        using var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline && !process.HasExited)
-        {
-            try
-            {
-                if ((await client.GetAsync("/ready", cancellationToken)).IsSuccessStatusCode)
-                {
-                    return service;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(200, cancellationToken);
-        }
-        await service.DisposeAsync();
-        throw new InvalidOperationException("the service process did not become ready");
+        return start;
     }
 
     /// <summary>SIGTERM, as an orchestrator stopping the container sends; returns the exit code.</summary>
