@@ -94,7 +94,7 @@ public static class CallbackApi
     }
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> ReceiveDecrypted(
-        string corpId, HttpRequest request, CallbackIntake intake, CancellationToken cancellationToken)
+        string corpId, HttpRequest request, CallbackIntake intake, Serilog.IDiagnosticContext diagnostics, CancellationToken cancellationToken)
     {
         Metrics.ManagerMetrics.CallbacksReceived.WithLabels("decrypted").Inc();
         var (body, raw, error, tooLarge) = await RequestBody.ReadJsonAsync<DecryptedCallback>(request, cancellationToken);
@@ -107,6 +107,10 @@ public static class CallbackApi
             return Refuse(StatusCodes.Status400BadRequest, "body must have non-empty token and openKfId", "bad_body");
         }
         var result = await intake.ReceiveDecryptedAsync(corpId, body.OpenKfId, body.Token, raw!, cancellationToken);
+        if (result.Status == IntakeStatus.Queued)
+        {
+            diagnostics.Set("CorrelationId", result.Detail);
+        }
         Count(result);
         return IsAccepted(result.Status)
             ? TypedResults.Text(Roger, "text/plain")
@@ -119,7 +123,7 @@ public static class CallbackApi
 
     private static ProblemHttpResult ToProblem(IntakeResult result) => result.Status switch
     {
-        IntakeStatus.UnknownCorp => Refuse(StatusCodes.Status404NotFound, result.Detail),
+        IntakeStatus.UnknownCorp or IntakeStatus.UnknownPuppet => Refuse(StatusCodes.Status404NotFound, result.Detail),
         IntakeStatus.SignatureMismatch => Refuse(StatusCodes.Status403Forbidden, result.Detail),
         IntakeStatus.StoreUnavailable => Refuse(StatusCodes.Status503ServiceUnavailable, result.Detail),
         _ => Refuse(StatusCodes.Status400BadRequest, result.Detail),

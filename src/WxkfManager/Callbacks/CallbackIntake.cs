@@ -16,6 +16,7 @@ public sealed class CallbackIntake(
     IDeliveryStore store,
     DeliverySignal signal,
     RecentCallbacks recent,
+    StoreStatus storeStatus,
     TimeProvider time,
     IOptions<DeliveryOptions> options,
     IOptions<CallbackOptions> callbackOptions,
@@ -71,11 +72,15 @@ public sealed class CallbackIntake(
     public async Task<IntakeResult> ReceiveDecryptedAsync(string corpId, string openKfId, string syncToken, string json, CancellationToken cancellationToken)
     {
         // Unsigned input is stored only for a puppet registered in that corp, so strangers cannot fill the store.
+        if (!storeStatus.IsReady)
+        {
+            return StoreNotReady(corpId);
+        }
         var puppet = await directory.FindInCorpAsync(corpId, openKfId, cancellationToken);
         if (puppet is null)
         {
             logger.LogWarning("Decrypted callback for {KfId}, which is not registered in {CorpId}; refused", openKfId, corpId);
-            return IntakeResult.Of(IntakeStatus.UnknownCorp, $"no puppet {openKfId} is registered in corp {corpId}");
+            return IntakeResult.Of(IntakeStatus.UnknownPuppet, $"no puppet {openKfId} is registered in corp {corpId}");
         }
         return await RouteAsync(CallbackKind.Decrypted, corpId, openKfId, puppet, syncToken, json, query: null, cancellationToken);
     }
@@ -116,11 +121,14 @@ public sealed class CallbackIntake(
         bool added;
         try
         {
-            added = await store.TryEnqueueAsync(record, cancellationToken);
+            // Bounded, so a locked or unreachable store answers 503 inside WeCom's deadline and WeCom resends;
+            // should the write land after all, the resend is recognised as a duplicate.
+            added = await store.TryEnqueueAsync(record, cancellationToken).WaitAsync(callbackOptions.Value.StoreTimeout, cancellationToken);
         }
         catch (Exception exception) when (Apis.StoreFailure.IsStoreFailure(exception))
         {
-            logger.LogError(exception, "Could not queue {Kind} callback for {KfId}; refusing it so the sender retries", kind, kfId);
+            logger.LogError("Could not queue {Kind} callback for {KfId}: {Error}; refusing it so the sender retries",
+                kind, kfId, $"{exception.GetType().Name}: {exception.Message}");
             return IntakeResult.Of(IntakeStatus.StoreUnavailable, "store unavailable, retry later");
         }
         if (record.SignatureKey is not null)
@@ -140,6 +148,12 @@ public sealed class CallbackIntake(
         signal.Notify();
         logger.LogInformation("Queued {Kind} callback {DeliveryId} for {KfId}", kind, record.Id, kfId);
         return IntakeResult.Of(IntakeStatus.Queued, record.Id);
+    }
+
+    private IntakeResult StoreNotReady(string corpId)
+    {
+        logger.LogWarning("Callback for {CorpId} refused: the store is not ready ({Reason}); the sender will retry", corpId, storeStatus.NotReadyReason);
+        return IntakeResult.Of(IntakeStatus.StoreUnavailable, "store not ready, retry later");
     }
 
     /// <summary>A captured callback replayed later carries an old timestamp; WeCom's own are current.</summary>
@@ -164,6 +178,10 @@ public sealed class CallbackIntake(
         {
             logger.LogWarning("Callback for {CorpId} refused: {Reason}", corpId, stale);
             return (IntakeResult.Of(IntakeStatus.StaleTimestamp, stale), null);
+        }
+        if (!storeStatus.IsReady)
+        {
+            return (StoreNotReady(corpId), null);
         }
         var credentials = directory.CredentialsFor(corpId);
         if (credentials.Count == 0 && await directory.TryRefreshOnMissAsync(cancellationToken))

@@ -18,6 +18,9 @@ public enum IntakeStatus
     DeadLettered,
 
     UnknownCorp,
+
+    /// <summary>A gateway's decrypted event for a puppet not registered in that corp (the corp may well be known).</summary>
+    UnknownPuppet,
     StaleTimestamp,
     SignatureMismatch,
     Undecryptable,

@@ -23,6 +23,7 @@ public static class ApplicationServiceExtensions
 
         services.AddStores();
         services.AddSingleton<PuppetDirectory>();
+        services.AddSingleton<StoreStatus>();
         services.AddHostedService<StorageInitializer>();
         services.AddHostedService<RegistryRefreshService>();
 

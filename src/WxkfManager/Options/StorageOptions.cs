@@ -22,5 +22,12 @@ public sealed class StorageOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan RegistryRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a SQLite write waits for another writer (another process holding the file, a backup) before it
+    /// fails. Short, so a callback is refused with 503 well inside WeCom's 5-second deadline and resent later.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
     public bool UsesMongo => !string.IsNullOrWhiteSpace(MongoUri);
 }

@@ -4,24 +4,103 @@ using WxkfManager.Options;
 
 namespace WxkfManager.Registry;
 
-/// <summary>Creates the schema or indexes and loads the directory before anything else starts, so the first callback finds its puppet.</summary>
+/// <summary>
+/// Creates the schema or indexes and loads the directory before anything else starts, so the first callback
+/// finds its puppet. SQLite is a local file: a failure there stops start-up. MongoDB is a server that may be
+/// down or still starting: the service then starts anyway (so /health answers and /ready says why it is not
+/// ready) and retries with backoff, logging each try, until the server answers.
+/// </summary>
 public sealed class StorageInitializer(
     IPuppetRegistry registry,
     IDeliveryStore deliveries,
     Tokens.ITokenStore tokens,
     PuppetDirectory directory,
+    StoreStatus status,
+    TimeProvider time,
     IOptions<StorageOptions> options,
     ILogger<StorageInitializer> logger) : IHostedService
 {
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _retries = Task.CompletedTask;
+
     public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Value.UsesMongo)
+        {
+            await InitializeAsync(cancellationToken);
+            return;
+        }
+        status.MarkNotReady($"MongoDB ({Servers()}) not connected yet");
+        _retries = Task.Run(() => InitializeWithRetriesAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    private async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await registry.InitializeAsync(cancellationToken);
         await deliveries.InitializeAsync(cancellationToken);
         await tokens.InitializeAsync(cancellationToken);
         await directory.RefreshAsync(cancellationToken);
+        status.MarkReady();
         logger.LogInformation("Store {Store} ready: {PuppetCount} puppets registered, registry reloaded every {RefreshInterval}",
             options.Value.UsesMongo ? "mongodb" : "sqlite", directory.Count, options.Value.RegistryRefreshInterval);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    private async Task InitializeWithRetriesAsync(CancellationToken stoppingToken)
+    {
+        var delay = FirstRetryDelay;
+        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                await InitializeAsync(stoppingToken);
+                return;
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                var reason = $"MongoDB ({Servers()}) does not answer: {Innermost(exception).Message}";
+                status.MarkNotReady(reason);
+                logger.LogWarning("MongoDB store not ready (attempt {Attempt}): {Reason}; retrying in {RetryDelay}", attempt, reason, delay);
+            }
+            try
+            {
+                await Task.Delay(delay, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+    }
+
+    // The driver's timeout describes the whole cluster state over many lines; the innermost error says what happened
+    // (Connection refused, name not resolved, authentication failed).
+    private static Exception Innermost(Exception exception) =>
+        exception.InnerException is { } inner ? Innermost(inner)
+        : exception is TimeoutException && exception.Message.Contains("SocketException", StringComparison.Ordinal) ? SocketError(exception)
+        : exception;
+
+    private static Exception SocketError(Exception timeout)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(timeout.Message, @"SocketException \(\d+\): (?<message>[^\r\n]+)");
+        return new IOException(match.Success ? match.Groups["message"].Value + " (no server selected in time)" : "timed out selecting a server");
+    }
+
+    private string Servers() => string.Join(",", MongoDB.Driver.MongoUrl.Create(options.Value.MongoUri!).Servers);
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _retries.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped while MongoDB was still out of reach: nothing was initialised, nothing to undo.
+        }
+    }
 }
