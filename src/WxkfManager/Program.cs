@@ -12,6 +12,7 @@ try
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseRequestLogging();
+    app.UseManagerHttpMetrics();
     app.UseRateLimiter();
     app.WarnIfManagementIsOpen();
     app.UseOpenApiDocumentation();

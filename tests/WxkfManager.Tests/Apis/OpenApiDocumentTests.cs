@@ -144,7 +144,6 @@ public sealed class OpenApiDocumentTests(ManagerApp app) : IClassFixture<Manager
         Assert.Contains("..", answer);
     }
 
-    [Fact]
     [Theory]
     [InlineData("/puppetWxkfManager/wxkfRequestProxy/kf/../../../etc/passwd")]
     [InlineData("/puppetWxkfManager/wxkfRequestProxy/kf/%2e%2e/%2e%2e/%2e%2e/etc/passwd")]
