@@ -3,7 +3,7 @@ using WxkfManager.Extensions;
 using WxkfManager.Metrics;
 using WxkfManager.Security;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot.Choose() });
 try
 {
     builder.AddApplicationServices();

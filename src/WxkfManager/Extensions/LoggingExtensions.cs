@@ -1,6 +1,5 @@
 using Serilog;
 using Serilog.Events;
-using Serilog.Formatting.Compact;
 
 namespace WxkfManager.Extensions;
 
@@ -38,8 +37,8 @@ public static class LoggingExtensions
     {
         if (json)
         {
-            sinks.WriteTo.Console(new CompactJsonFormatter())
-                .WriteTo.File(new CompactJsonFormatter(), logFile, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true);
+            sinks.WriteTo.Console(new JsonLogFormatter())
+                .WriteTo.File(new JsonLogFormatter(), logFile, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true);
         }
         else
         {
