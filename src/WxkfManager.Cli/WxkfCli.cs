@@ -69,7 +69,7 @@ public static class WxkfCli
             timestamp = callback.Timestamp,
             nonce = callback.Nonce,
             body = callback.Body,
-        }));
+        }, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         return 0;
     }
 
