@@ -19,7 +19,7 @@ public sealed class JsonLogFormatter : ITextFormatter
         output.Write("\",\"@l\":\"");
         output.Write(logEvent.Level);
         output.Write("\",\"@m\":");
-        JsonValueFormatter.WriteQuotedJsonString(logEvent.MessageTemplate.Render(logEvent.Properties, System.Globalization.CultureInfo.InvariantCulture), output);
+        JsonValueFormatter.WriteQuotedJsonString(Render(logEvent), output);
         output.Write(",\"@mt\":");
         JsonValueFormatter.WriteQuotedJsonString(logEvent.MessageTemplate.Text, output);
         if (logEvent.Exception is not null)
@@ -43,5 +43,24 @@ public sealed class JsonLogFormatter : ITextFormatter
         }
         output.Write('}');
         output.Write(Environment.NewLine);
+    }
+
+    /// <summary>The message as a person reads it: string values as they are, not in quotes as Serilog's default rendering puts them.</summary>
+    private static string Render(LogEvent logEvent)
+    {
+        using var message = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var token in logEvent.MessageTemplate.Tokens)
+        {
+            if (token is Serilog.Parsing.PropertyToken { Format: null } property
+                && logEvent.Properties.TryGetValue(property.PropertyName, out var value) && value is ScalarValue { Value: string text })
+            {
+                message.Write(text);
+            }
+            else
+            {
+                token.Render(logEvent.Properties, message, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return message.ToString();
     }
 }
