@@ -26,7 +26,7 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception exception) when (StartupFailure.IsConfigurationError(exception))
+catch (Exception exception) when (StartupFailure.IsConfigurationError(exception) && StartupFailure.IsOwnProcess)
 {
     return StartupFailure.Report(exception, builder.Configuration, Console.Error);
 }

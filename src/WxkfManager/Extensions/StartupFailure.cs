@@ -17,6 +17,12 @@ public static partial class StartupFailure
 
     private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>
+    /// True when this service is the process (not hosted by a test's WebApplicationFactory, which must see the
+    /// exception itself: it waits on the entry point and would take a quiet return for a start).
+    /// </summary>
+    public static bool IsOwnProcess => Assembly.GetEntryAssembly() == typeof(StartupFailure).Assembly;
+
     public static bool IsConfigurationError(Exception exception) => Unwrap(exception) switch
     {
         OptionsValidationException => true,

@@ -28,7 +28,16 @@ public sealed class ConfigurationTests
         Assert.Contains(named, validation.Message);
     }
 
-    // PORT=abc is reported by Program itself (one line, exit code 1): see Process/StartupProcessTests.
+    [Fact]
+    public async Task InvalidPort_StopsStartUp_WithAClearMessage()
+    {
+        await using var app = new ManagerApp().With("urls", "").With("PORT", "not-a-port");
+
+        var failure = await Record.ExceptionAsync(async () => await app.InitializeAsync());
+
+        var validation = Assert.IsType<OptionsValidationException>(Unwrap(failure));
+        Assert.Contains("PORT must be a number", validation.Message);
+    }
 
     [Fact]
     public async Task GetToken_WhenTheTokenServiceIsDown_AnswersAnErrcodeNot5xxWithStack()
