@@ -34,6 +34,12 @@ public sealed class StorageInitializer(
             return;
         }
         status.MarkNotReady($"MongoDB ({Servers()}) not connected yet");
+        // One try before the port opens (at most the 2 s server selection), so a healthy server is ready from the
+        // first request; after that, tries go on in the background while /health and /ready answer.
+        if (await TryInitializeAsync(attempt: 1, FirstRetryDelay, cancellationToken))
+        {
+            return;
+        }
         _retries = Task.Run(() => InitializeWithRetriesAsync(_stopping.Token), CancellationToken.None);
     }
 
@@ -51,19 +57,8 @@ public sealed class StorageInitializer(
     private async Task InitializeWithRetriesAsync(CancellationToken stoppingToken)
     {
         var delay = FirstRetryDelay;
-        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+        for (var attempt = 2; !stoppingToken.IsCancellationRequested; attempt++)
         {
-            try
-            {
-                await InitializeAsync(stoppingToken);
-                return;
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                var reason = $"MongoDB ({Servers()}) does not answer: {Innermost(exception).Message}";
-                status.MarkNotReady(reason);
-                logger.LogWarning("MongoDB store not ready (attempt {Attempt}): {Reason}; retrying in {RetryDelay}", attempt, reason, delay);
-            }
             try
             {
                 await Task.Delay(delay, time, stoppingToken);
@@ -73,6 +68,26 @@ public sealed class StorageInitializer(
                 return;
             }
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            if (await TryInitializeAsync(attempt, delay, stoppingToken))
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<bool> TryInitializeAsync(int attempt, TimeSpan nextDelay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await InitializeAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            var reason = $"MongoDB ({Servers()}) does not answer: {Innermost(exception).Message}";
+            status.MarkNotReady(reason);
+            logger.LogWarning("MongoDB store not ready (attempt {Attempt}): {Reason}; retrying in {RetryDelay}", attempt, reason, nextDelay);
+            return false;
         }
     }
 
