@@ -18,6 +18,8 @@ COPY --from=build /app .
 # The image's built-in non-root user ("app", uid 1654) owns the data and log directories.
 RUN mkdir -p /data /logs && chown -R $APP_UID /data /logs
 USER $APP_UID
+# .NET's images set ASPNETCORE_HTTP_PORTS=8080; the service deliberately listens on PORT instead when PORT is
+# set, so EXPOSE, the health check and the compose port mappings all say 3000.
 ENV PORT=3000 \
     DATA_DIR=/data \
     LOG_PATH=/logs \

@@ -105,7 +105,7 @@ public static class CallbackApi
     }
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> ReceiveDecrypted(
-        string corpId, HttpRequest request, CallbackIntake intake, IOptions<CallbackOptions> options, CancellationToken cancellationToken)
+        string corpId, HttpRequest request, CallbackIntake intake, IOptions<CallbackOptions> options, Serilog.IDiagnosticContext diagnostics, CancellationToken cancellationToken)
     {
         Metrics.ManagerMetrics.CallbacksReceived.WithLabels("decrypted").Inc();
         if (!WeComIds.IsCorpId(corpId))
@@ -132,6 +132,10 @@ public static class CallbackApi
         // Only what the puppet reads is stored and forwarded, whatever else the sender put in.
         var stored = System.Text.Json.JsonSerializer.Serialize(new DecryptedCallback(body.Token, body.OpenKfId));
         var result = await intake.ReceiveDecryptedAsync(corpId, body.OpenKfId, body.Token, stored, cancellationToken);
+        if (result.Status == IntakeStatus.Queued)
+        {
+            diagnostics.Set("CorrelationId", result.Detail);
+        }
         Count(result);
         return IsAccepted(result.Status)
             ? TypedResults.Text(Roger, "text/plain")

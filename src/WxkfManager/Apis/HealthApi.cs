@@ -24,24 +24,41 @@ public static class HealthApi
         return app;
     }
 
+    public sealed record ReadyServices(
+        IPuppetRegistry Registry, PuppetDirectory Directory, StoreStatus Status, IServiceProvider Services,
+        IOptions<StorageOptions> Storage, IOptions<SecurityOptions> Security, ILogger<HealthStatus> Logger);
+
     public static async Task<Results<Ok<HealthStatus>, JsonHttpResult<HealthStatus>>> Ready(
-        IPuppetRegistry registry, PuppetDirectory directory, IOptions<StorageOptions> storage, IOptions<SecurityOptions> security,
-        ILogger<HealthStatus> logger, CancellationToken cancellationToken)
+        [AsParameters] ReadyServices services, CancellationToken cancellationToken)
     {
+        var (registry, directory, status, storage, security, logger) =
+            (services.Registry, services.Directory, services.Status, services.Storage, services.Security, services.Logger);
         var all = Security.SecurityWarnings.For(security.Value);
         IReadOnlyList<string>? warnings = all.Count == 0 ? null : all;
         var store = storage.Value.UsesMongo ? "mongodb" : "sqlite";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(3));
+        string? reason;
         try
         {
-            await registry.PingAsync(timeout.Token);
-            return TypedResults.Ok(new HealthStatus("ready", store, directory.Count, Warnings: warnings));
+            reason = status.NotReadyReason;
+            if (reason is null)
+            {
+                await registry.PingAsync(timeout.Token);
+                // Reads can succeed on a store that cannot take a callback: a locked file, a full or read-only disk.
+                reason = storage.Value.UsesMongo ? null
+                    : await services.Services.GetRequiredService<SqliteDatabase>().CheckWritableAsync(timeout.Token);
+            }
         }
         catch (Exception exception) when (StoreFailure.IsStoreFailure(exception) || exception is OperationCanceledException)
         {
-            logger.LogWarning(exception, "Readiness check: the {Store} store does not answer", store);
-            return TypedResults.Json(new HealthStatus("unavailable", store, Reason: "store does not answer", Warnings: warnings), statusCode: StatusCodes.Status503ServiceUnavailable);
+            reason = $"{store} store does not answer: {exception.GetType().Name}";
         }
+        if (reason is null)
+        {
+            return TypedResults.Ok(new HealthStatus("ready", store, directory.Count, Warnings: warnings));
+        }
+        logger.LogWarning("Readiness check: not ready, {Reason}", reason);
+        return TypedResults.Json(new HealthStatus("unavailable", store, Reason: reason, Warnings: warnings), statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 }

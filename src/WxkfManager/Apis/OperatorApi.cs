@@ -50,7 +50,18 @@ public static class OperatorApi
         [property: JsonPropertyName("loaded")] int Loaded,
         [property: JsonPropertyName("unloadable")] List<UnloadableView> Unloadable);
 
-    public sealed record ReplayView([property: JsonPropertyName("replayed")] int Replayed);
+    public sealed record ReplayView(
+        [property: JsonPropertyName("replayed")] int Replayed,
+        [property: JsonPropertyName("skipped"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SkippedReplay>? Skipped = null);
+
+    /// <summary>A dead letter left where it is, and why: replaying it would only dead-letter it again.</summary>
+    public sealed record SkippedReplay(
+        [property: JsonPropertyName("id")] string Id,
+        [property: JsonPropertyName("kfId")] string KfId,
+        [property: JsonPropertyName("reason")] string Reason);
+
+    /// <summary>Dead letters replay-all looks at in one call; more are left for the next call.</summary>
+    private const int ReplayBatch = 10_000;
 
     public static RouteGroupBuilder MapOperatorApi(this IEndpointRouteBuilder app)
     {
@@ -73,7 +84,9 @@ public static class OperatorApi
     {
         var now = time.GetUtcNow().UtcDateTime;
         var stats = await store.GetStatsAsync(now, cancellationToken);
-        return TypedResults.Ok(new QueueView(stats.Pending, stats.Leased, stats.Dead, stats.Delivered,
+        // pending counts every event not yet delivered, the ones a worker holds (inFlight) included, so it is never
+        // 0 while oldestPendingAgeSeconds (over the same events) has a value.
+        return TypedResults.Ok(new QueueView(stats.Pending + stats.Leased, stats.Leased, stats.Dead, stats.Delivered,
             stats.OldestPendingReceivedAt is { } oldest ? Math.Round((now - oldest).TotalSeconds, 3) : null));
     }
 
@@ -103,33 +116,62 @@ public static class OperatorApi
     }
 
     public static async Task<Results<Ok<ReplayView>, ProblemHttpResult>> ReplayOne(
-        string id, IDeliveryStore store, DeliverySignal signal, DeliveryTracker tracker, TimeProvider time, IOptions<DeliveryOptions> options,
-        ILogger<ReplayView> logger, CancellationToken cancellationToken)
+        string id, [AsParameters] ReplayServices services, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        if (!await store.ReplayAsync(id, now, now + options.Value.MaxAge, cancellationToken))
+        var record = await services.Store.FindAsync(id, cancellationToken);
+        if (record is not { State: DeliveryState.Dead })
+        {
+            return TypedResults.Problem(detail: $"no dead letter {id}", statusCode: StatusCodes.Status404NotFound);
+        }
+        if (await WhyNotReplayableAsync(record, services.Directory, cancellationToken) is { } reason)
+        {
+            services.Logger.LogWarning("Dead letter {DeliveryId} for {KfId} not replayed: {Reason}", id, record.KfId, reason);
+            return TypedResults.Problem(detail: $"dead letter {id} not replayed: {reason}", statusCode: StatusCodes.Status409Conflict);
+        }
+        var now = services.Time.GetUtcNow().UtcDateTime;
+        if (!await services.Store.ReplayAsync(id, now, now + services.Options.Value.MaxAge, cancellationToken))
         {
             return TypedResults.Problem(detail: $"no dead letter {id}", statusCode: StatusCodes.Status404NotFound);
         }
         // An operator's replay is a fresh start for the puppet: no waiting out an earlier outage's probe interval.
-        if (await store.FindAsync(id, cancellationToken) is { } replayed)
-        {
-            tracker.Reset(replayed.KfId);
-        }
-        signal.Notify();
-        logger.LogInformation("Dead letter {DeliveryId} replayed", id);
+        services.Tracker.Reset(record.KfId);
+        services.Signal.Notify();
+        services.Logger.LogInformation("Dead letter {DeliveryId} replayed", id);
         return TypedResults.Ok(new ReplayView(1));
     }
 
-    public static async Task<Ok<ReplayView>> ReplayAll(
-        IDeliveryStore store, DeliverySignal signal, DeliveryTracker tracker, TimeProvider time, IOptions<DeliveryOptions> options,
-        ILogger<ReplayView> logger, CancellationToken cancellationToken)
+    public static async Task<Ok<ReplayView>> ReplayAll([AsParameters] ReplayServices services, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var replayed = await store.ReplayAllAsync(now, now + options.Value.MaxAge, cancellationToken);
-        tracker.ResetAll();
-        signal.Notify();
-        logger.LogInformation("{Replayed} dead letters replayed", replayed);
-        return TypedResults.Ok(new ReplayView(replayed));
+        var now = services.Time.GetUtcNow().UtcDateTime;
+        var replayed = 0;
+        var skipped = new List<SkippedReplay>();
+        foreach (var record in await services.Store.ListDeadLettersAsync(ReplayBatch, cancellationToken))
+        {
+            if (await WhyNotReplayableAsync(record, services.Directory, cancellationToken) is { } reason)
+            {
+                skipped.Add(new SkippedReplay(record.Id, record.KfId, reason));
+            }
+            else if (await services.Store.ReplayAsync(record.Id, now, now + services.Options.Value.MaxAge, cancellationToken))
+            {
+                services.Tracker.Reset(record.KfId);
+                replayed++;
+            }
+        }
+        services.Signal.Notify();
+        services.Logger.LogInformation("{Replayed} dead letters replayed, {Skipped} left because their puppet is not registered and online", replayed, skipped.Count);
+        return TypedResults.Ok(new ReplayView(replayed, skipped));
+    }
+
+    public sealed record ReplayServices(
+        IDeliveryStore Store, PuppetDirectory Directory, DeliverySignal Signal, DeliveryTracker Tracker, TimeProvider Time,
+        IOptions<DeliveryOptions> Options, ILogger<ReplayView> Logger);
+
+    /// <summary>The worker dead-letters an event for a puppet that is gone at once, so replaying one only makes sense once it is back.</summary>
+    private static async Task<string?> WhyNotReplayableAsync(DeliveryRecord record, PuppetDirectory directory, CancellationToken cancellationToken)
+    {
+        var puppet = await directory.FindInCorpAsync(record.CorpId, record.KfId, cancellationToken);
+        return puppet is null ? $"puppet {record.KfId} is not registered in corp {record.CorpId}"
+            : !puppet.Online ? $"puppet {record.KfId} is deregistered; it must register again first"
+            : null;
     }
 }

@@ -58,6 +58,9 @@ public static class TokenApi
 
     public static async Task<IResult> Proxy(string? path, HttpContext context, WeComClient weCom, AccessTokenService tokens, ILogger<WeComClient> logger)
     {
+        // The server leaves %2F encoded in paths, and Swagger UI encodes every '/' of a path parameter: read it as
+        // the '/' it stands for, then check the result like any other path ('..' segments are still refused).
+        path = path?.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
         if (ProxyPath.Check(path) is { } problem)
         {
             return TypedResults.BadRequest(new TokenErrorResponse(400, problem));

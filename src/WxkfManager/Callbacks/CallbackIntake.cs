@@ -16,6 +16,7 @@ public sealed class CallbackIntake(
     IDeliveryStore store,
     DeliverySignal signal,
     RecentCallbacks recent,
+    StoreStatus storeStatus,
     TimeProvider time,
     IOptions<DeliveryOptions> options,
     IOptions<CallbackOptions> callbackOptions,
@@ -75,6 +76,10 @@ public sealed class CallbackIntake(
     {
         // Unsigned input is stored only for a puppet registered and online in that corp, so strangers cannot fill
         // the store; the sender is answered alike either way, so it cannot list corps and kfIds.
+        if (!storeStatus.IsReady)
+        {
+            return StoreNotReady(corpId);
+        }
         var puppet = await directory.FindInCorpAsync(corpId, openKfId, cancellationToken);
         if (puppet is null || !puppet.Online)
         {
@@ -131,11 +136,14 @@ public sealed class CallbackIntake(
                     kind, kfId, corpId, callbackOptions.Value.MaxQueuedPerPuppet);
                 return IntakeResult.Of(IntakeStatus.QueueFull, "this puppet's queue is full, retry later");
             }
-            added = await store.TryEnqueueAsync(record, cancellationToken);
+            // Bounded, so a locked or unreachable store answers 503 inside WeCom's deadline and WeCom resends;
+            // should the write land after all, the resend is recognised as a duplicate.
+            added = await store.TryEnqueueAsync(record, cancellationToken).WaitAsync(callbackOptions.Value.StoreTimeout, cancellationToken);
         }
         catch (Exception exception) when (Apis.StoreFailure.IsStoreFailure(exception))
         {
-            logger.LogError(exception, "Could not queue {Kind} callback for {KfId}; refusing it so the sender retries", kind, kfId);
+            logger.LogError("Could not queue {Kind} callback for {KfId}: {Error}; refusing it so the sender retries",
+                kind, kfId, $"{exception.GetType().Name}: {exception.Message}");
             return IntakeResult.Of(IntakeStatus.StoreUnavailable, "store unavailable, retry later");
         }
         if (record.SignatureKey is not null)
@@ -177,6 +185,12 @@ public sealed class CallbackIntake(
         return null;
     }
 
+    private IntakeResult StoreNotReady(string corpId)
+    {
+        logger.LogWarning("Callback for {CorpId} refused: the store is not ready ({Reason}); the sender will retry", corpId, storeStatus.NotReadyReason);
+        return IntakeResult.Of(IntakeStatus.StoreUnavailable, "store not ready, retry later");
+    }
+
     /// <summary>A captured callback replayed later carries an old timestamp; WeCom's own are current.</summary>
     private string? StaleTimestamp(string timestamp)
     {
@@ -199,6 +213,10 @@ public sealed class CallbackIntake(
         {
             logger.LogWarning("Callback for {CorpId} refused: {Reason}", corpId, stale);
             return (IntakeResult.Of(IntakeStatus.StaleTimestamp, stale), null);
+        }
+        if (!storeStatus.IsReady)
+        {
+            return (StoreNotReady(corpId), null);
         }
         var credentials = directory.CredentialsFor(corpId);
         if (credentials.Count == 0 && await directory.TryRefreshOnMissAsync(cancellationToken))

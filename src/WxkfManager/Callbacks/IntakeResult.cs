@@ -18,6 +18,7 @@ public enum IntakeStatus
     DeadLettered,
 
     UnknownCorp,
+
     StaleTimestamp,
     SignatureMismatch,
     Undecryptable,

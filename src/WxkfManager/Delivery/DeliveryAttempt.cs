@@ -74,7 +74,7 @@ public sealed class DeliveryAttempt(
             await store.MarkDeliveredAsync(record.Id, LeaseOf(record), attempts, now, CancellationToken.None);
             var before = tracker.Succeeded(record.KfId, now);
             ManagerMetrics.Deliveries.WithLabels("delivered").Inc();
-            ManagerMetrics.DeliveryLatency.Observe((now - record.ReceivedAt).TotalSeconds);
+            ManagerMetrics.ObserveDeliveryLatency(record, now, _options.MaxAge);
             logger.LogInformation("Delivered {Kind} callback for {KfId} to {Endpoint} in {ElapsedMs:F0} ms (HTTP {StatusCode}, attempt {Attempt}, {AgeMs:F0} ms after receipt)",
                 record.Kind, record.KfId, puppet.Endpoint, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.StatusCode, attempts,
                 (now - record.ReceivedAt).TotalMilliseconds);

@@ -25,6 +25,7 @@ public static class ApplicationServiceExtensions
         services.AddStores();
         services.AddSingleton<PuppetDirectory>();
         services.AddPuppetRegistration();
+        services.AddSingleton<StoreStatus>();
         services.AddHostedService<StorageInitializer>();
         services.AddHostedService<RegistryRefreshService>();
 
@@ -63,22 +64,32 @@ public static class ApplicationServiceExtensions
 
     private static bool UsesMongo(IServiceProvider services) => services.GetRequiredService<IOptions<StorageOptions>>().Value.UsesMongo;
 
-    /// <summary>PORT (default 3000) as in the original, unless ASP.NET Core's own URL settings say otherwise.</summary>
+    /// <summary>
+    /// PORT (default 3000) as in the original. ASPNETCORE_URLS/--urls still win; PORT, when set, deliberately wins over
+    /// ASPNETCORE_HTTP_PORTS, which .NET's container images set to 8080, so the image listens where its EXPOSE,
+    /// health check and compose mapping look. Without PORT, ASPNETCORE_HTTP_PORTS is honoured.
+    /// </summary>
     private static void AddListeningPort(this WebApplicationBuilder builder)
     {
-        if (!string.IsNullOrEmpty(builder.Configuration["urls"]) || !string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+        if (!string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             return;
         }
         var text = builder.Configuration["PORT"];
         if (string.IsNullOrWhiteSpace(text))
         {
+            if (!string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.HttpPortsKey]))
+            {
+                return;
+            }
             text = "3000";
         }
-        if (!int.TryParse(text, out var port) || port is < 0 or > 65535)
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port > 65535)
         {
             throw new OptionsValidationException("PORT", typeof(int), [$"PORT must be a number from 0 to 65535, got '{text}'"]);
         }
+        // Cleared so Kestrel does not warn that the URL overrides the image's HTTP_PORTS.
+        builder.WebHost.UseSetting(WebHostDefaults.HttpPortsKey, "");
         builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
     }
 }

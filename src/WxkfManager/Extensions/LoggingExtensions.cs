@@ -1,6 +1,5 @@
 using Serilog;
 using Serilog.Events;
-using Serilog.Formatting.Compact;
 
 namespace WxkfManager.Extensions;
 
@@ -24,6 +23,9 @@ public static class LoggingExtensions
             .MinimumLevel.Override("Polly", LogEventLevel.Warning)
             .Destructure.With<Security.SecretMaskingPolicy>()
             .Enrich.FromLogContext()
+            // Program reports a bad setting as one line; the host's "Hosting failed to start" with a stack trace would bury it.
+            .Filter.ByExcluding(e => e.Exception is not null && StartupFailure.IsConfigurationError(e.Exception)
+                && e.Properties.TryGetValue("SourceContext", out var source) && source.ToString().Contains("Microsoft.Extensions.Hosting", StringComparison.Ordinal))
             .WriteTo.Logger(sinks => WriteToConsoleAndFiles(sinks, logFile, json)),
             // Each host keeps its own logger rather than the process-wide static one, so two hosts in one
             // process (tests, or a host restarted in place) never write to each other's files.
@@ -35,8 +37,8 @@ public static class LoggingExtensions
     {
         if (json)
         {
-            sinks.WriteTo.Console(new CompactJsonFormatter())
-                .WriteTo.File(new CompactJsonFormatter(), logFile, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true);
+            sinks.WriteTo.Console(new JsonLogFormatter())
+                .WriteTo.File(new JsonLogFormatter(), logFile, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true);
         }
         else
         {

@@ -4,9 +4,24 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace WxkfManager.Extensions;
 
-/// <summary>Request and answer examples for each endpoint, by endpoint name. Placeholders only, never real secrets.</summary>
+/// <summary>
+/// Request and answer examples for each endpoint, by endpoint name, each with its schema (the handlers read
+/// bodies themselves, so the generator cannot infer them). Placeholders only, never real secrets.
+/// </summary>
 public sealed class OpenApiExamples : IOperationFilter
 {
+    /// <summary>The type each example is an instance of, for its schema; absent: a string (XML, text) or any JSON object.</summary>
+    private static readonly Dictionary<string, (Type? Request, Type? Answer)> Schemas = new()
+    {
+        ["register"] = (typeof(Apis.RegisterRequest), typeof(Apis.ManagerResponse)),
+        ["deregister"] = (typeof(Apis.DeregisterRequest), typeof(Apis.ManagerResponse)),
+        ["puppetWxkfInfo"] = (null, typeof(Apis.PuppetInfo)),
+        ["getToken"] = (null, typeof(GetTokenAnswer)),
+        ["decryptedCallback"] = (typeof(Apis.DecryptedCallback), null),
+        ["health"] = (null, typeof(Apis.HealthApi.HealthStatus)),
+        ["ready"] = (null, typeof(Apis.HealthApi.HealthStatus)),
+    };
+
     private static readonly Dictionary<string, (string? Request, string RequestType, string? Answer, string AnswerType)> Examples = new()
     {
         ["register"] = ("""
@@ -38,12 +53,24 @@ public sealed class OpenApiExamples : IOperationFilter
         {
             return;
         }
-        if (example.Request is not null)
+        var types = Schemas.GetValueOrDefault(name);
+        if (example.Request is not null && !HttpMethods.IsGet(context.ApiDescription.HttpMethod ?? ""))
         {
             var body = operation.RequestBody as OpenApiRequestBody ?? new OpenApiRequestBody();
-            body.Content ??= new Dictionary<string, OpenApiMediaType>();
-            body.Content[example.RequestType] = new OpenApiMediaType { Example = ToNode(example.Request, example.RequestType) };
+            body.Required = true;
+            body.Content = new Dictionary<string, OpenApiMediaType>
+            {
+                [example.RequestType] = new OpenApiMediaType
+                {
+                    Schema = SchemaFor(types.Request, example.RequestType, context),
+                    Example = ToNode(example.Request, example.RequestType),
+                },
+            };
             operation.RequestBody = body;
+        }
+        else if (HttpMethods.IsGet(context.ApiDescription.HttpMethod ?? ""))
+        {
+            operation.RequestBody = null;
         }
         if (example.Answer is not null)
         {
@@ -53,11 +80,27 @@ public sealed class OpenApiExamples : IOperationFilter
                 Description = "OK",
                 Content = new Dictionary<string, OpenApiMediaType>
                 {
-                    [example.AnswerType] = new OpenApiMediaType { Example = ToNode(example.Answer, example.AnswerType) },
+                    [example.AnswerType] = new OpenApiMediaType
+                    {
+                        Schema = SchemaFor(types.Answer, example.AnswerType, context),
+                        Example = ToNode(example.Answer, example.AnswerType),
+                    },
                 },
             };
         }
     }
+
+    private static IOpenApiSchema SchemaFor(Type? type, string mediaType, OperationFilterContext context) =>
+        type is not null ? context.SchemaGenerator.GenerateSchema(type, context.SchemaRepository)
+        : mediaType == "application/json" ? new OpenApiSchema { Type = JsonSchemaType.Object, Description = "WeCom's JSON, passed through as is" }
+        : new OpenApiSchema { Type = JsonSchemaType.String };
+
+    /// <summary>WeCom's gettoken answer, as getToken passes it on (for the schema only).</summary>
+    internal sealed record GetTokenAnswer(
+        [property: System.Text.Json.Serialization.JsonPropertyName("errcode")] int ErrCode,
+        [property: System.Text.Json.Serialization.JsonPropertyName("errmsg")] string ErrMsg,
+        [property: System.Text.Json.Serialization.JsonPropertyName("access_token")] string? AccessToken,
+        [property: System.Text.Json.Serialization.JsonPropertyName("expires_in")] int? ExpiresIn);
 
     private static JsonNode? ToNode(string text, string mediaType) =>
         mediaType == "application/json" ? JsonNode.Parse(text) : JsonValue.Create(text);

@@ -13,7 +13,14 @@ public static class OpenApiExtensions
                 Version = "v1",
                 Description = "Dispatches WeCom customer-service callbacks to registered puppets; wire-compatible with juzibot/wxkf-manager.",
             });
+            options.AddSecurityDefinition(OpenApiConventions.ManagementKeyScheme, new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "MANAGER_API_KEY, when set, as a bearer token (HTTP Basic with the key as password also works).",
+            });
             options.OperationFilter<OpenApiExamples>();
+            options.OperationFilter<OpenApiConventions>();
         });
         return services;
     }

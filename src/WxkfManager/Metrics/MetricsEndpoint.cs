@@ -11,6 +11,14 @@ public static class MetricsEndpoint
     /// /metrics in Prometheus text format, behind the operator key like the operator endpoints
     /// (Prometheus sends it with <c>authorization: { credentials: OPERATOR_KEY }</c>).
     /// </summary>
+    /// <summary>HTTP request metrics by route pattern (not raw path: each corp and kf id would make a series), method and status.</summary>
+    public static WebApplication UseManagerHttpMetrics(this WebApplication app)
+    {
+        ManagerMetrics.EnsureInitialized();
+        app.UseHttpMetrics();
+        return app;
+    }
+
     public static IEndpointRouteBuilder MapManagerMetrics(this IEndpointRouteBuilder app)
     {
         Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(async cancellationToken =>

@@ -39,6 +39,13 @@ public sealed class CallbackOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan TimestampTolerance { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Longest wait for the store to take a callback's event before answering 503 (WeCom then resends): WeCom
+    /// gives up on an answer after about 5 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Accepted callbacks remembered (signature, timestamp, nonce) to answer resends without touching the store.</summary>
     [Range(0, 10_000_000)]
     public int RecentCallbackCacheSize { get; set; } = 100_000;

@@ -41,5 +41,12 @@ public sealed class StorageOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan MongoServerSelectionTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a SQLite write waits for another writer (another process holding the file, a backup) before it
+    /// fails. Short, so a callback is refused with 503 well inside WeCom's 5-second deadline and resent later.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
     public bool UsesMongo => !string.IsNullOrWhiteSpace(MongoUri);
 }

@@ -7,6 +7,8 @@ namespace WxkfManager.Registry;
 /// <summary>Opens a store's collection from MONGO_URI: the database the URI names, or mongoose's default "test".</summary>
 internal static class MongoConnection
 {
+    public static readonly TimeSpan ServerSelectionTimeout = TimeSpan.FromSeconds(2);
+
     public static (MongoClient Client, IMongoCollection<TDocument> Collection) Open<TDocument>(IOptions<StorageOptions> options, string collectionName)
     {
         var uri = options.Value.MongoUri;

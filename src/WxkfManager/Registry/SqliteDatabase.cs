@@ -10,10 +10,12 @@ public sealed class SqliteDatabase
     public const string FileName = "wxkf-manager.db";
 
     private readonly string _connectionString;
+    private readonly string _pragmas;
 
     public SqliteDatabase(IOptions<StorageOptions> options)
     {
         var directory = System.IO.Path.GetFullPath(options.Value.DataDirectory);
+        DirectoryPath = directory;
         Directory.CreateDirectory(directory);
         Path = System.IO.Path.Combine(directory, FileName);
         _connectionString = new SqliteConnectionStringBuilder
@@ -22,9 +24,13 @@ public sealed class SqliteDatabase
             Mode = SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
             Pooling = true,
-            DefaultTimeout = 30,
+            // Microsoft.Data.Sqlite also retries a busy statement until its command timeout: keep both short.
+            DefaultTimeout = (int)Math.Ceiling(options.Value.BusyTimeout.TotalSeconds),
         }.ToString();
+        _pragmas = $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={(int)options.Value.BusyTimeout.TotalMilliseconds};";
     }
+
+    public string DirectoryPath { get; }
 
     public string Path { get; }
 
@@ -34,7 +40,7 @@ public sealed class SqliteDatabase
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         // WAL with NORMAL sync: a committed write survives the process being killed (not a power cut).
-        await ExecuteAsync(connection, "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;", cancellationToken);
+        await ExecuteAsync(connection, _pragmas, cancellationToken);
         return connection;
     }
 
@@ -43,6 +49,38 @@ public sealed class SqliteDatabase
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Why a write would fail now, or null: the data directory must take a file (not read-only, not full) and the
+    /// database must take a write lock (no other process holding it). Reading alone would still succeed.
+    /// </summary>
+    public async Task<string?> CheckWritableAsync(CancellationToken cancellationToken)
+    {
+        var probe = System.IO.Path.Combine(DirectoryPath, $".ready-{Guid.NewGuid():N}");
+        try
+        {
+            await File.WriteAllBytesAsync(probe, new byte[512], cancellationToken);
+            File.Delete(probe);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return $"data directory {DirectoryPath} is not writable: {exception.Message}";
+        }
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await ExecuteAsync(connection, "BEGIN IMMEDIATE; ROLLBACK;", cancellationToken);
+            return null;
+        }
+        catch (SqliteException exception) when (exception.SqliteErrorCode is 5 or 6)
+        {
+            return $"SQLite database {Path} is locked by another writer: {exception.Message}";
+        }
+        catch (SqliteException exception)
+        {
+            return $"SQLite database {Path} cannot be written: {exception.Message}";
+        }
     }
 
     public async Task EnableWalAsync(CancellationToken cancellationToken)

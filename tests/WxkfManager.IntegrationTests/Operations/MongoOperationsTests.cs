@@ -117,7 +117,6 @@ public sealed class MongoOperationsTests(MongoFixture fixture) : IClassFixture<M
             ["MONGO_URI"] = uri,
             ["Delivery__LeaseDuration"] = "00:00:03",
             ["Delivery__AttemptTimeout"] = "00:00:01.400",
-            ["Delivery__MaxRetries"] = "1",
             ["Delivery__PollInterval"] = "00:00:00.200",
             ["Delivery__Concurrency"] = "4",
         };

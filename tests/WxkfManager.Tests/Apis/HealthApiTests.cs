@@ -36,7 +36,7 @@ public sealed class HealthApiTests(ManagerApp app) : IClassFixture<ManagerApp>
     [InlineData("/puppetWxkfManager/deregister", "post", "deregister")]
     [InlineData("/puppetWxkfManager/getToken", "get", "getToken")]
     [InlineData("/puppetWxkfManager/puppetWxkfInfo/{kfId}", "get", "puppetWxkfInfo")]
-    [InlineData("/puppetWxkfManager/wxkfRequestProxy/{path}", "get", "wxkfRequestProxy")]
+    [InlineData("/puppetWxkfManager/wxkfRequestProxy/{path}", "get", "wxkfRequestProxyGet")]
     [InlineData("/puppetWxkfManager/wxkfRequestProxy/{path}", "post", "wxkfRequestProxy")]
     [InlineData("/health", "get", "health")]
     [InlineData("/ready", "get", "ready")]

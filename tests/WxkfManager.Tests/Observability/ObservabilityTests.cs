@@ -89,4 +89,37 @@ public sealed class ObservabilityTests
         Assert.Contains(events, e => e.GetProperty("@mt").GetString()!.StartsWith("HTTP", StringComparison.Ordinal)
             && e.TryGetProperty("CorrelationId", out var id) && id.GetString() == correlationId);
     }
+
+    [Fact]
+    public async Task JsonLogs_HaveALevelAndTheRenderedMessageOnEveryLine_AndTheGatewayPathsRequestLineCarriesTheCorrelationId()
+    {
+        string logDirectory;
+        await using (var app = new ManagerApp().With("LOG_FORMAT", "json"))
+        {
+            await app.InitializeAsync();
+            logDirectory = app.LogDirectory;
+            var corp = new TestCorp();
+            var puppet = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
+            using var roger = await app.Client.PostAsync($"/callback/decrypted/{corp.CorpId}",
+                new StringContent($$"""{"token":"ENC-json-log","openKfId":"{{puppet.KfId}}"}""", System.Text.Encoding.UTF8, "application/json"), Ct);
+            Assert.Equal(HttpStatusCode.OK, roger.StatusCode);
+            await puppet.NextAsync();
+            await Task.Delay(300, Ct);
+        }
+
+        var events = Directory.GetFiles(logDirectory).SelectMany(File.ReadAllLines).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        Assert.All(events, e =>
+        {
+            Assert.False(string.IsNullOrEmpty(e.GetProperty("@l").GetString()));
+            Assert.False(string.IsNullOrEmpty(e.GetProperty("@m").GetString()));
+        });
+        var queued = Assert.Single(events, e => e.GetProperty("@mt").GetString()!.StartsWith("Queued", StringComparison.Ordinal));
+        Assert.Equal("Information", queued.GetProperty("@l").GetString());
+        Assert.Contains(puppet_kf(queued), queued.GetProperty("@m").GetString());
+        var correlationId = queued.GetProperty("CorrelationId").GetString();
+        var request = Assert.Single(events, e => e.GetProperty("@m").GetString()!.StartsWith("HTTP POST /callback/decrypted/", StringComparison.Ordinal));
+        Assert.Equal(correlationId, request.GetProperty("CorrelationId").GetString());
+
+        static string puppet_kf(JsonElement e) => e.GetProperty("KfId").GetString()!;
+    }
 }

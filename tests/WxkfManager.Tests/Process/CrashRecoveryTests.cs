@@ -13,7 +13,6 @@ public sealed class CrashRecoveryTests
         ["Delivery__LeaseDuration"] = "00:00:03",
         // A lease must outlast the worst-case attempt (1.4 s × 2 tries + backoff), as start-up requires.
         ["Delivery__AttemptTimeout"] = "00:00:01.400",
-        ["Delivery__MaxRetries"] = "1",
         ["Delivery__PollInterval"] = "00:00:00.200",
         ["Delivery__RetryBaseDelay"] = "00:00:00.050",
         ["Delivery__MaxRetryDelay"] = "00:00:00.500",

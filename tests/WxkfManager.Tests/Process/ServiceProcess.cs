@@ -15,14 +15,85 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+    /// <summary>Everything the process wrote to stdout and stderr so far, as lines (split at CR, LF or CRLF, as a terminal or log collector would).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
 
-    /// <summary>The console output so far, as lines (split at CR, LF or CRLF, as a terminal or log collector would).</summary>
-    public IReadOnlyCollection<string> OutputLines => _output;
+    public IReadOnlyCollection<string> OutputLines => Output;
 
-    public static async Task<ServiceProcess> StartAsync(string dataDirectory, IDictionary<string, string> environment, CancellationToken cancellationToken)
+    /// <summary>Runs the service with these settings until it exits by itself (a start-up failure): its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string dataDirectory, IDictionary<string, string> environment, TimeSpan timeout)
     {
-        var port = Infrastructure.StubServer.FreePort();
+        var start = StartInfo(dataDirectory, environment, Infrastructure.StubServer.FreePort());
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    public static async Task<ServiceProcess> StartAsync(string dataDirectory, IDictionary<string, string> environment, CancellationToken cancellationToken,
+        string readyPath = "/ready", int? port = null)
+    {
+        port ??= Infrastructure.StubServer.FreePort();
+        var start = StartInfo(dataDirectory, environment, port.Value);
+        var process = System.Diagnostics.Process.Start(start)!;
+        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        process.OutputDataReceived += (_, line) => { if (line.Data is not null) service.Output.Enqueue(line.Data); };
+        process.ErrorDataReceived += (_, line) => { if (line.Data is not null) service.Output.Enqueue(line.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        try
+        {
+            await WaitUntilReadyAsync(service, process, readyPath, cancellationToken);
+            return service;
+        }
+        catch
+        {
+            // Never leave the process running behind a failed start (a cancelled test included).
+            await service.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task WaitUntilReadyAsync(ServiceProcess service, System.Diagnostics.Process process, string readyPath, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && !process.HasExited)
+        {
+            try
+            {
+                if ((await client.GetAsync(readyPath, cancellationToken)).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A first answer slower than the poll's timeout (a loaded machine, JIT): ask again.
+            }
+            await Task.Delay(200, cancellationToken);
+        }
+        throw new InvalidOperationException("the service process did not become ready: " + string.Join("\n", service.Output));
+    }
+
+    private static ProcessStartInfo StartInfo(string dataDirectory, IDictionary<string, string> environment, int port)
+    {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "WxkfManager.dll")])
         {
             RedirectStandardOutput = true,
@@ -37,49 +108,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             start.Environment[key] = value;
         }
-        var process = System.Diagnostics.Process.Start(start)!;
-        var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
-        process.OutputDataReceived += (_, line) => { if (line.Data is { } data) { service._output.Enqueue(data); } };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        try
-        {
-            await WaitUntilReadyAsync(service, process, cancellationToken);
-            return service;
-        }
-        catch
-        {
-            // Never leave the process running behind a failed start (a cancelled test included).
-            await service.DisposeAsync();
-            throw;
-        }
-    }
-
-    private static async Task WaitUntilReadyAsync(ServiceProcess service, System.Diagnostics.Process process, CancellationToken cancellationToken)
-    {
-        using var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline && !process.HasExited)
-        {
-            try
-            {
-                if ((await client.GetAsync("/ready", cancellationToken)).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // A first answer slower than the poll's timeout (a loaded machine, JIT): ask again.
-            }
-            await Task.Delay(200, cancellationToken);
-        }
-        throw new InvalidOperationException("the service process did not become ready");
+        return start;
     }
 
     /// <summary>SIGTERM, as an orchestrator stopping the container sends; returns the exit code.</summary>

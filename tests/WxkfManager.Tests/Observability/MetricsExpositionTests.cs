@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Http.Json;
+using WxkfManager.Metrics;
+using WxkfManager.Tests.Delivery;
+using WxkfManager.Tests.Infrastructure;
+
+namespace WxkfManager.Tests.Observability;
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MetricsCollection
+{
+    /// <summary>prometheus-net's registry is process-wide: tests reading deltas run alone.</summary>
+    public const string Name = "Process-wide metrics";
+}
+
+[Collection(MetricsCollection.Name)]
+public sealed class MetricsExpositionTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Exposition_PassesPromtoolsRules_AfterTraffic()
+    {
+        await using var app = new ManagerApp();
+        await app.InitializeAsync();
+        var corp = new TestCorp();
+        var puppet = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
+        var callback = corp.Callback(puppet.KfId);
+        await app.Client.PostAsync(callback.Path, callback.Content(), Ct);
+        await puppet.NextAsync();
+        await app.Client.GetAsync("/puppetWxkfManager/getToken?corpid=wwlint&corpsecret=right-secret", Ct);
+        await app.Client.GetAsync("/callback/ww-lint?msg_signature=x", Ct);
+
+        var (families, problems) = PrometheusLint.Check(await app.Client.GetStringAsync("/metrics", Ct));
+
+        Assert.Empty(problems);
+        Assert.Contains("http_requests_received_total", families.Keys);
+        Assert.Contains("http_request_duration_seconds", families.Keys);
+        Assert.DoesNotContain(families.Keys, name => name.Contains("quic", StringComparison.Ordinal)
+            || name.StartsWith("system_runtime", StringComparison.Ordinal) || name.StartsWith("prometheus_net", StringComparison.Ordinal)
+            || name.StartsWith("private_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Lint_CatchesWhatPromtoolCatches()
+    {
+        var (_, problems) = PrometheusLint.Check("""
+            # HELP requests Requests.
+            # TYPE requests counter
+            requests{code="200"} 1
+            requests{method="GET"} 1
+            # TYPE latency_ms gauge
+            latency_ms 3
+            orphan_total 1
+            """);
+
+        Assert.Contains(problems, p => p.Contains("_total", StringComparison.Ordinal) && p.StartsWith("requests", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("inconsistent label sets", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("latency_ms: no HELP", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("\"ms\"", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("orphan_total: sample without", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task EveryLabelledSeries_ExistsBeforeItsFirstEvent()
+    {
+        await using var app = new ManagerApp();
+        await app.InitializeAsync();
+
+        var (families, _) = PrometheusLint.Check(await app.Client.GetStringAsync("/metrics", Ct));
+
+        foreach (var (family, label, values) in new[]
+        {
+            ("wxkf_callbacks_received_total", "kind", ManagerMetrics.CallbackKinds),
+            ("wxkf_callbacks_accepted_total", "outcome", ManagerMetrics.AcceptedOutcomes),
+            ("wxkf_callbacks_refused_total", "reason", ManagerMetrics.RefusalReasons),
+            ("wxkf_deliveries_total", "outcome", ManagerMetrics.DeliveryOutcomes),
+            ("wxkf_token_cache_total", "result", ManagerMetrics.TokenCacheResults),
+            ("wxkf_queue_depth", "state", ManagerMetrics.QueueStates),
+            ("wxkf_puppets", "state", ManagerMetrics.PuppetStates),
+        })
+        {
+            var present = families[family].Samples.Select(s => s.Labels[label]).ToHashSet();
+            Assert.Superset(values.ToHashSet(), present);
+        }
+        var readme = RepositoryFiles.Read("README.md");
+        Assert.All(ManagerMetrics.RefusalReasons, reason => Assert.Contains(reason, readme));
+    }
+
+    [Fact]
+    public async Task DecryptedCallback_ForAnUnknownPuppetOfAKnownCorp_IsCountedAsUnknownPuppet()
+    {
+        await using var app = new ManagerApp();
+        await app.InitializeAsync();
+        var corp = new TestCorp();
+        await corp.RegisterPuppetAsync(app.Client, app.Puppets);
+        var before = await RefusalsAsync(app.Client);
+
+        using var response = await app.Client.PostAsJsonAsync($"/callback/decrypted/{corp.CorpId}", new { token = "ENCx", openKfId = TestCorp.NewKfId() }, Ct);
+
+        // Answered like a known kfId's (nothing is stored), so the gateway path lists nothing; the metric keeps the reason.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var after = await RefusalsAsync(app.Client);
+        Assert.Equal(before["unknown_puppet"] + 1, after["unknown_puppet"]);
+        Assert.Equal(before["unknown_corp"], after["unknown_corp"]);
+    }
+
+    [Fact]
+    public async Task ReplayedDeadLetter_CountsFromItsReplay_NotFromItsFirstReceipt()
+    {
+        await using var app = new ManagerApp();
+        await app.InitializeAsync();
+        var corp = new TestCorp();
+        var puppet = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
+        (await app.Client.PostAsJsonAsync("/puppetWxkfManager/deregister", new { kfId = puppet.KfId, corpId = corp.CorpId }, Ct)).EnsureSuccessStatusCode();
+        var callback = corp.Callback(puppet.KfId, syncToken: "late");
+        (await app.Client.PostAsync(callback.Path, callback.Content(), Ct)).EnsureSuccessStatusCode();
+        // A dead letter that waits longer than the bucket the replayed delivery must land in.
+        await Task.Delay(TimeSpan.FromSeconds(2.7), Ct);
+        (await app.Client.PostAsJsonAsync("/puppetWxkfManager/register", corp.Registration(puppet.KfId, puppet.Endpoint), Ct)).EnsureSuccessStatusCode();
+        var before = Latency(await app.Client.GetStringAsync("/metrics", Ct));
+
+        (await app.Client.PostAsync("/operator/dead-letters/replay", null, Ct)).EnsureSuccessStatusCode();
+        Assert.Equal("late", (await puppet.NextAsync()).Token);
+
+        var after = await DeliveryTests.WaitForAsync<(double Count, double UnderTwoAndAHalf)>(async () =>
+        {
+            var now = Latency(await app.Client.GetStringAsync("/metrics", Ct));
+            return now.Count > before.Count ? now : null;
+        });
+        Assert.Equal(1, after.Count - before.Count);
+        Assert.Equal(1, after.UnderTwoAndAHalf - before.UnderTwoAndAHalf);
+    }
+
+    private static (double Count, double UnderTwoAndAHalf) Latency(string exposition)
+    {
+        var family = PrometheusLint.Check(exposition).Families["wxkf_delivery_latency_seconds"];
+        return (family.Samples.Single(s => s.Name.EndsWith("_count", StringComparison.Ordinal)).Value,
+            family.Samples.Single(s => s.Labels.GetValueOrDefault("le") == "2.5").Value);
+    }
+
+    private static async Task<Dictionary<string, double>> RefusalsAsync(HttpClient client) =>
+        PrometheusLint.Check(await client.GetStringAsync("/metrics", Ct)).Families["wxkf_callbacks_refused_total"]
+            .Samples.ToDictionary(s => s.Labels["reason"], s => s.Value);
+}
