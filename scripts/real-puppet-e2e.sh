@@ -114,7 +114,10 @@ start_manager "$work/data" manager.log || { echo "manager did not start"; tail -
 # Each instance gets its own HOME and TMPDIR: the puppet keeps a LevelDB cache in ~/.wecahty/puppet-wxkf/flash-store/<kfId>
 # and a second process on the same one dies on its LOCK right after it registered.
 declare -A puppet_pid
-start_puppet() { # start_puppet name callback-port manager-host
+start_puppet() { # start_puppet name callback-port manager-host: starts it, true once it logged its registration
+  launch_puppet "$@" && wait_for 30 logged "puppet-$1.log" "successfully!"
+}
+launch_puppet() {
   local name=$1 port=$2 host=$3
   mkdir -p "$work/home-$name" "$work/tmp-$name"
   (cd "$puppet_dir" && exec env HOME="$work/home-$name" TMPDIR="$work/tmp-$name" \
@@ -127,8 +130,8 @@ start_puppet() { # start_puppet name callback-port manager-host
     node dist/cjs/examples/ding-dong.js) > "$work/puppet-$name.log" 2>&1 &
   puppet_pid[$name]=$!
   pids+=($!)
-  wait_for 30 logged "puppet-$name.log" "successfully!"
 }
+alive() { kill -0 "${puppet_pid[$1]}" 2>/dev/null && ! grep -q '^State:.*zombie' "/proc/${puppet_pid[$1]}/status" 2>/dev/null; }
 stop_puppet() { # stop_puppet name signal: sends the signal, waits for the exit, sets $status
   local pid=${puppet_pid[$1]}
   kill "-$2" "$pid"
@@ -207,9 +210,36 @@ answer=$(callback ENC-sync-6); echo "callback answer: $answer"
 check "an event for the offline puppet is dead-lettered" wait_for 10 bash -c "curl -s -u 'puppet:$api_key' '$manager/operator/dead-letters' | grep -qF '$kf_id'"
 api "$manager/operator/dead-letters"; echo
 
-step "D registers again: the recent dead letter is delivered to it"
+step "Coming back: a registration releases the recent dead letter at once (${E2E_RELEASE_TRIALS:-3} trials)"
+# The manager delivers released events right after it answers the registration; the puppet opens its
+# message cache only after its register call returned, so an event that comes first may crash it.
+survived=0 crashed=0
+for trial in $(seq "${E2E_RELEASE_TRIALS:-3}"); do
+  name=R$trial
+  if ((trial > 1)); then
+    answer=$(callback "ENC-release-$trial"); echo "callback while offline: $answer"
+    wait_for 10 bash -c "curl -s -u 'puppet:$api_key' '$manager/operator/dead-letters' | grep -qF 'puppet is deregistered'"
+  fi
+  token=$([[ $trial == 1 ]] && echo ENC-sync-6 || echo "ENC-release-$trial")
+  launch_puppet "$name" $((18920 + trial)) 127.0.0.1
+  wait_for 30 bash -c "grep -sqF 'onMessage($token)' '$work/puppet-$name.log' || ! kill -0 ${puppet_pid[$name]}"
+  sleep 2
+  if alive "$name"; then
+    survived=$((survived + 1)); echo "$name got $token and is running"
+    stop_puppet "$name" INT
+  else
+    crashed=$((crashed + 1)); wait "${puppet_pid[$name]}"; echo "$name got $token and died (exit status $?):"
+    grep -E 'TypeError|Error' "$work/puppet-$name.log" | head -2
+    api -X POST "$manager/puppetWxkfManager/deregister" -H 'Content-Type: application/json' \
+      -d "{\"kfId\":\"$kf_id\",\"corpId\":\"$corp_id\"}" >/dev/null   # the crashed instance is gone: take it offline
+  fi
+  wait_for 10 info_has '"online":false'
+done
+check "the released event reached the puppet in every trial" test "$(grep -lE 'onMessage\((ENC-sync-6|ENC-release-)' "$work"/puppet-R*.log | wc -l)" = "${E2E_RELEASE_TRIALS:-3}"
+check "the puppet survived the released event in every trial ($survived of $((survived + crashed)))" test "$crashed" = 0
+
+step "D starts and registers (nothing waiting for it)"
 check "puppet D started and registered" start_puppet D 18914 127.0.0.1
-check "D got the dead-lettered ENC-sync-6" wait_for 15 logged puppet-D.log "onMessage(ENC-sync-6)"
 
 step "Deregister of a kfId the manager does not know: manager restarted on an empty data directory, then D gets SIGINT"
 stop_manager
@@ -226,10 +256,25 @@ stop_puppet E TERM
 check "E did not deregister on SIGTERM (the puppet's own behaviour)" bash -c "! grep -qF 'deregisterPuppet()' '$work/puppet-E.log'"
 check "so the manager still has it online" info_has '"online":true'
 answer=$(callback ENC-sync-7); echo "callback answer: $answer"
-check "an event for it is retried, then dead-lettered" wait_for 30 bash -c "curl -s -u 'puppet:$api_key' '$manager/operator/dead-letters' | grep -qE '\"attempts\":[1-9]'"
-api "$manager/operator/dead-letters"; echo
+check "an event for it is retried (the endpoint is gone)" wait_for 15 logged manager-2.log "to http://127.0.0.1:18915 failed (connection failed"
+check "and stays queued (a dead letter only after Delivery__MaxAge, 10 min)" bash -c "curl -s -u 'puppet:$api_key' '$manager/operator/queue' | grep -qE '\"pending\":[1-9]|\"inFlight\":[1-9]'"
+api "$manager/operator/queue"; echo
+grep -F "Delivery of Encrypted callback" "$work/manager-2.log" | tail -2
+echo "manager log lines so far (manager-2.log): $(wc -l < "$work/manager-2.log"), of which stack-trace lines: $(grep -c '^   at ' "$work/manager-2.log")"
 
-step "What the puppets log"
+step "A wrong management key: W registers with one, then gets SIGINT"
+wrong_key=$(openssl rand -hex 16)
+saved_key=$api_key; api_key=$wrong_key
+launch_puppet W 18916 127.0.0.1
+api_key=$saved_key
+check "W's registration is refused with 401 and W says so" wait_for 30 logged puppet-W.log "register failed for message Request failed with status code 401"
+grep -F "register failed" "$work/puppet-W.log"
+check "W keeps running unregistered" alive W
+stop_puppet W INT
+check "W exited 0 after SIGINT without a deregister" bash -c "[[ $status == 0 ]] && grep -qF 'bot is not registered, skip deregister' '$work/puppet-W.log'"
+echo "lines of W's log containing the wrong key: $(grep -cF "$wrong_key" "$work/puppet-W.log")"
+
+
 key_lines=$(cat "$work"/puppet-*.log | grep -cF "$api_key")
 echo "lines of puppet logs containing MANAGER_API_KEY: $key_lines"; grep -hF "$api_key" "$work"/puppet-*.log | sed "s/$api_key/<MANAGER_API_KEY>/" | sort | uniq -c
 echo "lines of puppet logs with an access token: $(cat "$work"/puppet-*.log | grep -c 'got new accessToken .*: FAKE-AT-')"
