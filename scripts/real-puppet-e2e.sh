@@ -274,6 +274,8 @@ stop_puppet W INT
 check "W exited 0 after SIGINT without a deregister" bash -c "[[ $status == 0 ]] && grep -qF 'bot is not registered, skip deregister' '$work/puppet-W.log'"
 echo "lines of W's log containing the wrong key: $(grep -cF "$wrong_key" "$work/puppet-W.log")"
 
+step "What the puppets log"
+
 
 key_lines=$(cat "$work"/puppet-*.log | grep -cF "$api_key")
 echo "lines of puppet logs containing MANAGER_API_KEY: $key_lines"; grep -hF "$api_key" "$work"/puppet-*.log | sed "s/$api_key/<MANAGER_API_KEY>/" | sort | uniq -c
