@@ -56,8 +56,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 pids=()
 cleanup() {
   exec 2>/dev/null   # no "Killed" job notices
+  pkill -KILL -P "${manager_run_pid:-0}" 2>/dev/null   # the service first: killing dotnet run would orphan it
   for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  pkill -KILL -P "${manager_run_pid:-0}" 2>/dev/null
   wait 2>/dev/null
 }
 trap cleanup EXIT
@@ -104,10 +104,15 @@ start_manager() { # start_manager data-dir log-name
   pids+=($manager_run_pid)
   wait_for 60 curl -sf "$manager/health" -o /dev/null
 }
-stop_manager() { # SIGTERM to the service process itself (dotnet run is only its parent)
-  pkill -TERM -P "$manager_run_pid" WxkfManager
+stop_manager() { # SIGTERM to the service process itself (dotnet run is only its parent), SIGKILL after 20 s
+  local app
+  app=$(pgrep -P "$manager_run_pid" -x WxkfManager)
+  echo "stopping the manager (dotnet run $manager_run_pid, service ${app:-not found})"
+  [[ -n "$app" ]] && kill -TERM "$app"
+  wait_for 20 exited "$manager_run_pid" || { kill -KILL "$app" "$manager_run_pid" 2>/dev/null; echo "the manager did not stop within 20 s: killed"; }
   wait "$manager_run_pid" 2>/dev/null
 }
+exited() { [[ ! -e "/proc/$1" ]] || grep -q '^State:.*zombie' "/proc/$1/status" 2>/dev/null; }
 start_manager "$work/data" manager.log || { echo "manager did not start"; tail -20 "$work/manager.log"; exit 1; }
 
 # --- puppets -----------------------------------------------------------------------------------------------------
@@ -131,15 +136,14 @@ launch_puppet() {
   puppet_pid[$name]=$!
   pids+=($!)
 }
-alive() { kill -0 "${puppet_pid[$1]}" 2>/dev/null && ! grep -q '^State:.*zombie' "/proc/${puppet_pid[$1]}/status" 2>/dev/null; }
+alive() { ! exited "${puppet_pid[$1]}"; }
+got_or_died() { logged "puppet-$1.log" "onMessage($2)" || ! alive "$1"; }
 stop_puppet() { # stop_puppet name signal: sends the signal, waits for the exit, sets $status
   local pid=${puppet_pid[$1]}
   kill "-$2" "$pid"
-  (sleep 20; kill -KILL "$pid" 2>/dev/null && echo "$1 did not exit within 20 s: killed") &
-  local watchdog=$!
+  wait_for 20 exited "$pid" || { kill -KILL "$pid"; echo "$1 did not exit within 20 s: killed"; }
   status=0
   wait "$pid" || status=$?
-  kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
   echo "$1 exit status: $status"
 }
 no_crash() { ! grep -qE 'Unhandled|unhandledRejection|AxiosError|^Error|OpenError' "$work/puppet-$1.log"; }
@@ -222,7 +226,7 @@ for trial in $(seq "${E2E_RELEASE_TRIALS:-3}"); do
   fi
   token=$([[ $trial == 1 ]] && echo ENC-sync-6 || echo "ENC-release-$trial")
   launch_puppet "$name" $((18920 + trial)) 127.0.0.1
-  wait_for 30 bash -c "grep -sqF 'onMessage($token)' '$work/puppet-$name.log' || ! kill -0 ${puppet_pid[$name]}"
+  wait_for 30 got_or_died "$name" "$token"
   sleep 2
   if alive "$name"; then
     survived=$((survived + 1)); echo "$name got $token and is running"
