@@ -6,7 +6,7 @@
 //              HTTP proxy named in HTTPS_PROXY;
 //  - CONNECT qyapi.weixin.qq.com:443, answered with TLS (certificate from FAKE_TLS_CERT/KEY, signed by a CA the
 //              puppet trusts through NODE_EXTRA_CA_CERTS), for clients that tunnel instead.
-// Every call is recorded; GET /fake/calls returns them (secrets masked), so the script can check who called what.
+// Every call is recorded (path, access token, body; never the corp secret); GET /fake/calls returns them.
 //
 // Env: FAKE_PORT, FAKE_CORP_ID, FAKE_CORP_SECRET, FAKE_KF_ID, FAKE_KF_NAME, FAKE_TOKEN_TTL (seconds, default 7200),
 //      FAKE_TLS_CERT, FAKE_TLS_KEY (PEM files; without them CONNECT is refused).
@@ -136,10 +136,6 @@ async function wecom(req, res, via) {
   }
 }
 
-function masked() {
-  return calls.map((call) => ({ ...call }));
-}
-
 const tlsServer = process.env.FAKE_TLS_CERT && process.env.FAKE_TLS_KEY
   ? https.createServer({ cert: fs.readFileSync(process.env.FAKE_TLS_CERT), key: fs.readFileSync(process.env.FAKE_TLS_KEY) },
       (req, res) => { wecom(req, res, 'connect-tls').catch((e) => send(res, 500, { errcode: -1, errmsg: String(e) })); })
@@ -147,7 +143,7 @@ const tlsServer = process.env.FAKE_TLS_CERT && process.env.FAKE_TLS_KEY
 
 const server = http.createServer((req, res) => {
   const handle = async () => {
-    if (req.url === '/fake/calls') return send(res, 200, masked());
+    if (req.url === '/fake/calls') return send(res, 200, calls);
     if (req.url.startsWith('https://qyapi.weixin.qq.com/')) return wecom(req, res, 'proxy-absolute');
     if (req.url.startsWith('/cgi-bin/')) return wecom(req, res, 'direct');
     log(`unexpected request ${req.method} ${req.url}`);
