@@ -12,6 +12,12 @@ public static class DeliveryGate
         {
             return $"poison: claimed {record.Claims - 1} times without an attempt being recorded (its worker crashed or outlived its lease each time)";
         }
+        if (now >= record.ExpiresAt && record.Attempts > 0)
+        {
+            // The same words as when a failed attempt's next one would fall past the limit: which of the two
+            // notices first depends only on timing.
+            return RetryPolicy.GaveUp(record, record.Attempts, now, record.LastError);
+        }
         if (now >= record.ExpiresAt)
         {
             return $"expired before delivery: {(now - record.ReceivedAt).TotalSeconds:F0} s after receipt, past the age limit of {options.MaxAge.TotalSeconds:F0} s"

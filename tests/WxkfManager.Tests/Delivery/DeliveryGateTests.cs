@@ -32,6 +32,14 @@ public sealed class DeliveryGateTests
     }
 
     [Fact]
+    public void AnEventTriedBefore_PastItsAgeLimit_GivesUpInTheRetryPolicysWords()
+    {
+        var record = Claimed(1) with { Attempts = 3, LastError = "puppet answered HTTP 500" };
+
+        Assert.Equal("gave up after 3 attempts over 600 s: puppet answered HTTP 500", DeliveryGate.DeadReason(record, record.ExpiresAt, Options));
+    }
+
+    [Fact]
     public void AnEventPastItsAgeLimit_IsDeadLetteredBeforeDelivery_WithItsLastError()
     {
         var record = Claimed(1) with { LastError = "HTTP 503" };
