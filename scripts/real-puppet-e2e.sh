@@ -50,6 +50,7 @@ corp_secret=$(openssl rand -hex 16)
 callback_token=$(openssl rand -hex 8)
 aes_key=$(openssl rand -base64 32 | tr -d '=')          # 43 characters, WeCom's EncodingAESKey
 api_key=$(openssl rand -hex 16)                          # MANAGER_API_KEY
+operator_key=$(openssl rand -hex 16)                     # MANAGER_OPERATOR_KEY
 manager="http://127.0.0.1:$manager_port"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
@@ -73,6 +74,7 @@ wait_for() { # wait_for seconds command...: true as soon as command succeeds
 }
 logged() { grep -sqF -- "$2" "$work/$1"; }   # logged file text
 api() { curl -s -u "puppet:$api_key" "$@"; }
+operator() { curl -s -H "Authorization: Bearer $operator_key" "$@"; }
 info() { api "$manager/puppetWxkfManager/puppetWxkfInfo/$kf_id"; }
 info_has() { info | grep -qF -- "$1"; }
 fake_calls() { curl -s "http://127.0.0.1:$fake_port/fake/calls"; }
@@ -97,7 +99,7 @@ wait_for 10 curl -sf "http://127.0.0.1:$fake_port/fake/calls" -o /dev/null || { 
 
 # --- the manager -------------------------------------------------------------------------------------------------
 start_manager() { # start_manager data-dir log-name
-  (cd "$repo" && exec env PORT=$manager_port DATA_DIR="$1" LOG_PATH="$work/manager-logs" MANAGER_API_KEY=$api_key \
+  (cd "$repo" && exec env PORT=$manager_port DATA_DIR="$1" LOG_PATH="$work/manager-logs" MANAGER_API_KEY=$api_key MANAGER_OPERATOR_KEY=$operator_key \
     ACCESS_TOKEN_URL="http://127.0.0.1:$fake_port/cgi-bin/gettoken" WeCom__ApiBaseUrl="http://127.0.0.1:$fake_port/cgi-bin/" \
     dotnet run --no-build --project src/WxkfManager --no-launch-profile) > "$work/$2" 2>&1 &
   manager_run_pid=$!
@@ -211,8 +213,8 @@ stop_puppet $last INT
 check "$last exited 0 after SIGINT" test "$status" = 0
 check "puppetWxkfInfo: offline" wait_for 10 info_has '"online":false'
 answer=$(callback ENC-sync-6); echo "callback answer: $answer"
-check "an event for the offline puppet is dead-lettered" wait_for 10 bash -c "curl -s -u 'puppet:$api_key' '$manager/operator/dead-letters' | grep -qF '$kf_id'"
-api "$manager/operator/dead-letters"; echo
+check "an event for the offline puppet is dead-lettered" wait_for 10 bash -c "curl -s -H 'Authorization: Bearer $operator_key' '$manager/operator/dead-letters' | grep -qF '$kf_id'"
+operator "$manager/operator/dead-letters"; echo
 
 step "Coming back: a registration releases the recent dead letter at once (${E2E_RELEASE_TRIALS:-3} trials)"
 # The manager delivers released events right after it answers the registration; the puppet opens its
@@ -222,7 +224,7 @@ for trial in $(seq "${E2E_RELEASE_TRIALS:-3}"); do
   name=R$trial
   if ((trial > 1)); then
     answer=$(callback "ENC-release-$trial"); echo "callback while offline: $answer"
-    wait_for 10 bash -c "curl -s -u 'puppet:$api_key' '$manager/operator/dead-letters' | grep -qF 'puppet is deregistered'"
+    wait_for 10 bash -c "curl -s -H 'Authorization: Bearer $operator_key' '$manager/operator/dead-letters' | grep -qF 'puppet is deregistered'"
   fi
   token=$([[ $trial == 1 ]] && echo ENC-sync-6 || echo "ENC-release-$trial")
   launch_puppet "$name" $((18920 + trial)) 127.0.0.1
@@ -261,8 +263,8 @@ check "E did not deregister on SIGTERM (the puppet's own behaviour)" bash -c "! 
 check "so the manager still has it online" info_has '"online":true'
 answer=$(callback ENC-sync-7); echo "callback answer: $answer"
 check "an event for it is retried (the endpoint is gone)" wait_for 15 logged manager-2.log "to http://127.0.0.1:18915 failed (connection failed"
-check "and stays queued (a dead letter only after Delivery__MaxAge, 10 min)" bash -c "curl -s -u 'puppet:$api_key' '$manager/operator/queue' | grep -qE '\"pending\":[1-9]|\"inFlight\":[1-9]'"
-api "$manager/operator/queue"; echo
+check "and stays queued (a dead letter only after Delivery__MaxAge, 10 min)" bash -c "curl -s -H 'Authorization: Bearer $operator_key' '$manager/operator/queue' | grep -qE '\"pending\":[1-9]|\"inFlight\":[1-9]'"
+operator "$manager/operator/queue"; echo
 grep -F "Delivery of Encrypted callback" "$work/manager-2.log" | tail -2
 echo "manager log lines so far (manager-2.log): $(wc -l < "$work/manager-2.log"), of which stack-trace lines: $(grep -c '^   at ' "$work/manager-2.log")"
 
