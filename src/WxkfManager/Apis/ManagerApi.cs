@@ -52,7 +52,15 @@ public static class ManagerApi
             {
                 logger.LogWarning("Refused a registration of {KfId} for {CorpId} from {ClientAddress}: its {Differences} differ from the registered puppet's",
                     body.KfId, body.CorpId, instance.Address, string.Join(", ", differences));
+                Metrics.ManagerMetrics.RegistrationsRefused.WithLabels("ownership").Inc();
                 return Refuse(StatusCodes.Status409Conflict, RegistrationOwnership.Refusal(body.KfId!, differences));
+            }
+            if (RegistrationCaps.Refusal(existing, body.CorpId!, services.Directory.Count, services.Directory.CountInCorp(body.CorpId!),
+                    services.Registration.Value) is { } capped)
+            {
+                logger.LogWarning("Refused a registration of {KfId} for {CorpId} from {ClientAddress}: {Reason}", body.KfId, body.CorpId, instance.Address, capped);
+                Metrics.ManagerMetrics.RegistrationsRefused.WithLabels("cap").Inc();
+                return Refuse(StatusCodes.Status409Conflict, capped);
             }
             registration = new PuppetRegistration(
                 body.KfId!, body.KfName!, endpoint, body.CorpId!, body.CorpSecret!, body.Token!, body.EncodingAesKey!,

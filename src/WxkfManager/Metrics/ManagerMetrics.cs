@@ -29,6 +29,7 @@ public static class ManagerMetrics
     public static readonly string[] TokenCacheResults = ["hit", "miss"];
     public static readonly string[] QueueStates = ["pending", "in_flight"];
     public static readonly string[] PuppetStates = ["registered", "online", "unloadable"];
+    public static readonly string[] RegistrationRefusals = ["cap", "ownership"];
 
     public static readonly Counter CallbacksReceived = Initialized(Prometheus.Metrics.CreateCounter(
         "wxkf_callbacks_received_total", "Callbacks received, by kind (encrypted, decrypted, verify).", "kind"), CallbackKinds);
@@ -39,6 +40,10 @@ public static class ManagerMetrics
 
     public static readonly Counter CallbacksRefused = Initialized(Prometheus.Metrics.CreateCounter(
         "wxkf_callbacks_refused_total", "Callbacks refused with a 4xx or 503, by reason.", "reason"), RefusalReasons);
+
+    public static readonly Counter RegistrationsRefused = Initialized(Prometheus.Metrics.CreateCounter(
+        "wxkf_registrations_refused_total", "Registrations refused with 409, by reason (cap: the fleet's or its corp's limit; ownership: other credentials for a registered kfId).", "reason"),
+        RegistrationRefusals);
 
     public static readonly Counter Deliveries = Initialized(Prometheus.Metrics.CreateCounter(
         "wxkf_deliveries_total", "Delivery attempts to puppets, by outcome (delivered, retry, dead_lettered).", "outcome"),

@@ -23,4 +23,12 @@ public sealed class RegistrationOptions
     /// <summary>How long that check may take; no HTTP answer within it counts as gone.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30")]
     public TimeSpan HandOverProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Puppets this manager keeps registered at most, so a leaked key cannot register millions.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxPuppets { get; set; } = 100_000;
+
+    /// <summary>Puppets one corp may have registered at most.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxPuppetsPerCorp { get; set; } = 10_000;
 }

@@ -23,7 +23,7 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     /// </summary>
     internal static readonly TimeSpan ChangeOverlap = TimeSpan.FromSeconds(5);
 
-    private sealed record CorpView(WeComCrypto[] Credentials, string[] Secrets);
+    private sealed record CorpView(WeComCrypto[] Credentials, string[] Secrets, int PuppetCount);
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<string, PuppetEntry> _byKfId = new(StringComparer.Ordinal);
@@ -50,6 +50,9 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     /// </summary>
     public IReadOnlyList<WeComCrypto> CredentialsFor(string corpId) =>
         _byCorp.TryGetValue(corpId, out var corp) ? corp.Credentials : [];
+
+    /// <summary>How many puppets (online or not) this replica knows in the corp.</summary>
+    public int CountInCorp(string corpId) => _byCorp.TryGetValue(corpId, out var corp) ? corp.PuppetCount : 0;
 
     /// <summary>The corp secrets the corp's registered puppets gave, to check a getToken caller against.</summary>
     public IReadOnlyList<string> CorpSecretsFor(string corpId) =>
@@ -252,7 +255,7 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
             .Select(e => e.Crypto)
             .ToArray();
         var secrets = entries.Select(e => e.Registration.CorpSecret).Distinct().ToArray();
-        _byCorp[corpId] = new CorpView(credentials, secrets);
+        _byCorp[corpId] = new CorpView(credentials, secrets, entries.Count);
     }
 
     /// <summary>The entry, or null when the registration's app key cannot key WeCom's crypto.</summary>
