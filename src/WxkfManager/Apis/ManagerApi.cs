@@ -163,7 +163,7 @@ public static class ManagerApi
             {
                 return Refuse(StatusCodes.Status404NotFound, $"no puppet {kfId} is registered");
             }
-            var waiting = (await queue.CountPendingByPuppetAsync(cancellationToken)).GetValueOrDefault(kfId);
+            var waiting = await queue.CountQueuedAsync(kfId, cancellationToken);
             return TypedResults.Ok(PuppetInfo.From(registration, tracker.For(registration.KfId, waiting)));
         }
         catch (Exception exception) when (StoreFailure.IsStoreFailure(exception))
