@@ -124,6 +124,33 @@ public sealed class PuppetDirectoryTests
         Assert.False(confirmed!.Online);
     }
 
+    [Fact]
+    public async Task AFleetOf100000_AnswersLookupsAndWritesWithoutReadingTheStore()
+    {
+        var store = new FakeRegistry();
+        var corps = Enumerable.Range(0, 1000).Select(_ => "ww" + Guid.NewGuid().ToString("N")[..16]).ToArray();
+        var key = Crypto.EncodingAesKey.Generate();
+        for (var i = 0; i < 100_000; i++)
+        {
+            store.Add(PuppetRegistryContract.NewRegistration(corps[i % corps.Length], $"wk{i:D8}") with { EncodingAesKey = key });
+        }
+        var directory = DirectoryOver(store);
+        await directory.RefreshAsync(Ct);
+        var readsAfterLoad = store.Reads;
+
+        var found = await directory.FindInCorpAsync(corps[42], $"wk{42:D8}", Ct);
+        var another = await directory.FindInCorpAsync(corps[999], $"wk{99_999:D8}", Ct);
+        var registered = await store.UpsertAsync(PuppetRegistryContract.NewRegistration(corps[7]) with { EncodingAesKey = key }, Ct);
+        await directory.ApplyAsync(registered, Ct);
+
+        Assert.Equal(100_001, directory.Count);
+        Assert.NotNull(found);
+        Assert.NotNull(another);
+        Assert.NotNull(directory.Find(registered.KfId));
+        Assert.Equal(101, directory.CountInCorp(corps[7]));
+        Assert.Equal(readsAfterLoad, store.Reads);
+    }
+
     /// <summary>An in-memory store with a change marker that moves a millisecond per write.</summary>
     private sealed class FakeRegistry : IPuppetRegistry
     {
@@ -133,6 +160,9 @@ public sealed class PuppetDirectoryTests
         public DateTime Marker { get; private set; } = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         public DateTime? LastSince { get; private set; }
         public bool Down { get; set; }
+
+        /// <summary>Every read the directory made of the store.</summary>
+        public int Reads { get; private set; }
 
         public PuppetRegistration Add(PuppetRegistration registration)
         {
@@ -156,14 +186,21 @@ public sealed class PuppetDirectoryTests
                 ? Add(row.Registration with { Online = false, LastOnlineDate = at })
                 : null);
 
-        public Task<PuppetRegistration?> FindAsync(string kfId, CancellationToken cancellationToken) =>
-            Down ? throw new TimeoutException("store down") : Task.FromResult(_rows.TryGetValue(kfId, out var row) ? row.Registration : null);
+        public Task<PuppetRegistration?> FindAsync(string kfId, CancellationToken cancellationToken)
+        {
+            Reads++;
+            return Down ? throw new TimeoutException("store down") : Task.FromResult(_rows.TryGetValue(kfId, out var row) ? row.Registration : null);
+        }
 
-        public Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyList<PuppetRegistration>>(_rows.Values.Select(r => r.Registration).ToList());
+        public Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken)
+        {
+            Reads++;
+            return Task.FromResult<IReadOnlyList<PuppetRegistration>>(_rows.Values.Select(r => r.Registration).ToList());
+        }
 
         public Task<RegistryChanges> ReadChangesAsync(DateTime? since, CancellationToken cancellationToken)
         {
+            Reads++;
             LastSince = since;
             var rows = _rows.Values.Where(r => since is null || r.Marker >= since).ToList();
             return Task.FromResult(new RegistryChanges(
