@@ -38,6 +38,9 @@ public static class CircuitStates
 public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
 {
     private readonly ConcurrentDictionary<string, PuppetHealth> _byKfId = new(StringComparer.Ordinal);
+
+    // The few puppets that are unreachable or held, so the worker's every look scans those, not the fleet.
+    private readonly ConcurrentDictionary<string, byte> _waiting = new(StringComparer.Ordinal);
     private readonly DeliveryOptions _options = options.Value;
 
     public PuppetHealth HealthOf(string kfId) => _byKfId.GetValueOrDefault(kfId) ?? PuppetHealth.Unknown;
@@ -48,15 +51,31 @@ public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
     /// Puppets whose events must not be claimed for ordinary delivery: unreachable ones (only their probe goes out)
     /// and ones that have just registered.
     /// </summary>
-    public IReadOnlyCollection<string> Waiting(DateTime now) =>
-        _byKfId.Where(p => p.Value.IsWaiting(now)).Select(p => p.Key).ToArray();
+    public IReadOnlyCollection<string> Waiting(DateTime now)
+    {
+        var waiting = new List<string>();
+        foreach (var kfId in _waiting.Keys)
+        {
+            if (HealthOf(kfId).IsWaiting(now))
+            {
+                waiting.Add(kfId);
+            }
+            else if (!HealthOf(kfId).IsUnreachable)
+            {
+                // A hold that ran out: drop it from the index (re-added should the puppet stop answering).
+                _waiting.TryRemove(kfId, out _);
+                Index(kfId, now);
+            }
+        }
+        return waiting;
+    }
 
     public IReadOnlyList<string> ProbesDue(DateTime now) =>
-        _byKfId.Where(p => p.Value.ProbeDue(now)).Select(p => p.Key).ToArray();
+        _waiting.Keys.Where(kfId => HealthOf(kfId).ProbeDue(now)).ToArray();
 
     /// <summary>The earliest probe or end of a hold, so the worker can wake for it.</summary>
     public DateTime? NextWakeAt(DateTime now) =>
-        _byKfId.Values
+        _waiting.Keys.Select(HealthOf)
             .Select(h => h.IsUnreachable && !h.ProbeInFlight ? h.NextProbeAt : h.HoldUntil > now ? h.HoldUntil : null)
             .Min();
 
@@ -85,16 +104,45 @@ public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
             : h.Rejected(now, failure.Error!)).After;
 
     /// <summary>An operator replayed the puppet's events: start afresh.</summary>
-    public void Reset(string kfId) => _byKfId.TryRemove(kfId, out _);
+    public void Reset(string kfId)
+    {
+        _byKfId.TryRemove(kfId, out _);
+        _waiting.TryRemove(kfId, out _);
+    }
 
     /// <summary>
     /// The puppet registered (again): earlier failures are forgotten, and its events wait <paramref name="settle"/>,
     /// since a puppet registers before it has finished starting (wechaty-puppet-wxkf opens its cache after).
     /// </summary>
-    public void Registered(string kfId, DateTime now, TimeSpan settle) =>
+    public void Registered(string kfId, DateTime now, TimeSpan settle)
+    {
         _byKfId[kfId] = PuppetHealth.Unknown with { HoldUntil = settle > TimeSpan.Zero ? now + settle : null };
+        Index(kfId, now);
+    }
 
-    public void ResetAll() => _byKfId.Clear();
+    public void ResetAll()
+    {
+        _byKfId.Clear();
+        _waiting.Clear();
+    }
+
+    /// <summary>Keeps the puppet in the waiting index exactly while its health says it waits.</summary>
+    private void Index(string kfId, DateTime now)
+    {
+        if (HealthOf(kfId).IsWaiting(now))
+        {
+            _waiting.TryAdd(kfId, 0);
+        }
+        else
+        {
+            _waiting.TryRemove(kfId, out _);
+            // A change that raced the removal: put it back.
+            if (HealthOf(kfId).IsWaiting(now))
+            {
+                _waiting.TryAdd(kfId, 0);
+            }
+        }
+    }
 
     private (PuppetHealth Before, PuppetHealth After) Update(string kfId, Func<PuppetHealth, PuppetHealth> change)
     {
@@ -107,6 +155,7 @@ public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
                 : _byKfId.TryAdd(kfId, after);
             if (stored)
             {
+                Index(kfId, DateTime.MinValue);
                 return (before, after);
             }
         }
