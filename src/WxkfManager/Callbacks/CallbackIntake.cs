@@ -14,6 +14,8 @@ namespace WxkfManager.Callbacks;
 public sealed class CallbackIntake(
     PuppetDirectory directory,
     IDeliveryStore store,
+    DeliveryDispatcher dispatcher,
+    QueueDepths depths,
     DeliverySignal signal,
     RecentCallbacks recent,
     StoreStatus storeStatus,
@@ -107,6 +109,14 @@ public sealed class CallbackIntake(
         var id = Guid.CreateVersion7().ToString("N");
         // The delivery id is the callback's correlation id, from this log line to the puppet's header.
         using var correlation = logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = id });
+        if (deadReason is null && depths.Of(kfId) >= callbackOptions.Value.MaxQueuedPerPuppet)
+        {
+            logger.LogWarning("Refused {Kind} callback for {KfId} in {CorpId}: its queue holds {MaxQueued} events already; the sender is told to retry",
+                kind, kfId, corpId, callbackOptions.Value.MaxQueuedPerPuppet);
+            return IntakeResult.Of(IntakeStatus.QueueFull, "this puppet's queue is full, retry later");
+        }
+        // Leased to this replica in the same write, so it goes from memory to a slot without a claim.
+        var handOff = deadReason is null && dispatcher.CanTakeFresh(kfId, now);
         var record = new DeliveryRecord(
             Id: id,
             Kind: kind,
@@ -122,23 +132,18 @@ public sealed class CallbackIntake(
             ReceivedAt: now,
             NextAttemptAt: now,
             ExpiresAt: now + options.Value.MaxAge,
-            LeaseOwner: null,
-            LeaseUntil: null,
+            LeaseOwner: handOff ? dispatcher.NewLeaseToken() : null,
+            LeaseUntil: handOff ? now + options.Value.LeaseDuration : null,
             LastError: deadReason,
-            CompletedAt: deadReason is null ? null : now);
+            CompletedAt: deadReason is null ? null : now,
+            Claims: handOff ? 1 : 0);
 
-        bool added;
+        EnqueueOutcome outcome;
         try
         {
-            if (deadReason is null && await store.CountQueuedAsync(kfId, cancellationToken) >= callbackOptions.Value.MaxQueuedPerPuppet)
-            {
-                logger.LogWarning("Refused {Kind} callback for {KfId} in {CorpId}: its queue holds {MaxQueued} events already; the sender is told to retry",
-                    kind, kfId, corpId, callbackOptions.Value.MaxQueuedPerPuppet);
-                return IntakeResult.Of(IntakeStatus.QueueFull, "this puppet's queue is full, retry later");
-            }
             // Bounded, so a locked or unreachable store answers 503 inside WeCom's deadline and WeCom resends;
             // should the write land after all, the resend is recognised as a duplicate.
-            added = await store.TryEnqueueAsync(record, cancellationToken).WaitAsync(callbackOptions.Value.StoreTimeout, cancellationToken);
+            outcome = await store.EnqueueAsync(record, cancellationToken).WaitAsync(callbackOptions.Value.StoreTimeout, cancellationToken);
         }
         catch (Exception exception) when (Apis.StoreFailure.IsStoreFailure(exception))
         {
@@ -150,7 +155,7 @@ public sealed class CallbackIntake(
         {
             recent.Add(record.SignatureKey);
         }
-        if (!added)
+        if (outcome == EnqueueOutcome.Duplicate)
         {
             logger.LogInformation("Duplicate {Kind} callback for {KfId} (a resend); already queued", kind, kfId);
             return IntakeResult.Of(IntakeStatus.Duplicate, "already queued");
@@ -160,7 +165,16 @@ public sealed class CallbackIntake(
             logger.LogWarning("Dead-lettered {Kind} callback {DeliveryId} for {KfId} in {CorpId}: {Reason}", kind, record.Id, kfId, corpId, deadReason);
             return IntakeResult.Of(IntakeStatus.DeadLettered, deadReason);
         }
-        signal.Notify();
+        depths.Queued(kfId);
+        if (outcome == EnqueueOutcome.Queued && handOff)
+        {
+            dispatcher.Add(record);
+        }
+        else
+        {
+            // It waits in the store (its puppet is waiting, or memory holds enough): the worker takes it when it may.
+            signal.Notify();
+        }
         logger.LogInformation("Queued {Kind} callback {DeliveryId} for {KfId}", kind, record.Id, kfId);
         return IntakeResult.Of(IntakeStatus.Queued, record.Id);
     }

@@ -15,6 +15,8 @@ public sealed class DeliveryAttempt(
     PuppetDirectory directory,
     DeliveryTracker tracker,
     DeliverySignal signal,
+    QueueDepths depths,
+    DeliveryDispatcher dispatcher,
     IServiceScopeFactory scopes,
     TimeProvider time,
     IOptions<DeliveryOptions> options,
@@ -23,7 +25,7 @@ public sealed class DeliveryAttempt(
     private readonly DeliveryOptions _options = options.Value;
 
     /// <summary>Who holds this replica's leases.</summary>
-    public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    public string Owner => dispatcher.Owner;
 
     public async Task RunAsync(DeliveryRecord record, bool isProbe, CancellationToken abort)
     {
@@ -71,7 +73,10 @@ public sealed class DeliveryAttempt(
         var attempts = record.Attempts + 1;
         if (result.Delivered)
         {
-            await store.MarkDeliveredAsync(record.Id, LeaseOf(record), attempts, now, CancellationToken.None);
+            if (await store.MarkDeliveredAsync(record.Id, LeaseOf(record), attempts, now, CancellationToken.None))
+            {
+                depths.Finished(record.KfId);
+            }
             var before = tracker.Succeeded(record.KfId, now);
             ManagerMetrics.Deliveries.WithLabels("delivered").Inc();
             ManagerMetrics.ObserveDeliveryLatency(record, now, _options.MaxAge);
@@ -100,6 +105,7 @@ public sealed class DeliveryAttempt(
                 break;
             case NextStep.RetryAt retry:
                 await store.RescheduleAsync(record.Id, LeaseOf(record), attempts, retry.At, result.Error!, CancellationToken.None);
+                signal.RetryDueAt(retry.At);
                 ManagerMetrics.Deliveries.WithLabels("retry").Inc();
                 logger.LogWarning("Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}, attempt {Attempt}){Unreachable}; next attempt at {NextAttemptAt:O}",
                     record.Kind, record.KfId, puppet.Endpoint, result.Error, attempts,
@@ -113,7 +119,10 @@ public sealed class DeliveryAttempt(
 
     private async Task DeadLetterAsync(DeliveryRecord record, int attempts, string reason, DateTime now, string? endpoint = null)
     {
-        await store.DeadLetterAsync(record.Id, LeaseOf(record), attempts, reason, now, CancellationToken.None);
+        if (await store.DeadLetterAsync(record.Id, LeaseOf(record), attempts, reason, now, CancellationToken.None))
+        {
+            depths.Finished(record.KfId);
+        }
         ManagerMetrics.Deliveries.WithLabels("dead_lettered").Inc();
         logger.LogWarning("Dead-lettered {Kind} callback for {KfId}{Endpoint}: {Reason}",
             record.Kind, record.KfId, endpoint is null ? "" : " at " + endpoint, reason);

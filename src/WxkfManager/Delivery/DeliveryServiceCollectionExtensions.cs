@@ -10,6 +10,8 @@ public static class DeliveryServiceCollectionExtensions
         services.AddSingleton<DeliverySignal>();
         services.AddSingleton<DeliveryTracker>();
         services.AddSingleton<DeliveryAttempt>();
+        services.AddSingleton<DeliveryDispatcher>();
+        services.AddSingleton<QueueDepths>();
         services.AddHostedService<DeliveryWorker>();
         // One attempt per call: the queue decides about the next one (RetryPolicy), so no resilience handler here.
         services.AddHttpClient<PuppetClient>(client => client.Timeout = Timeout.InfiniteTimeSpan)

@@ -4,14 +4,16 @@ using WxkfManager.Options;
 namespace WxkfManager.Delivery;
 
 /// <summary>
-/// Leases due events from the durable queue and hands each to <see cref="DeliveryAttempt"/>, a bounded number
-/// at a time. Events of unreachable puppets are not leased: each such puppet gets one probe at a time, when
-/// its health says so. On shutdown it stops claiming, lets in-flight deliveries finish for a grace period,
-/// and requeues the rest.
+/// Reads back from the store what memory does not hold: leftovers of a crash or restart, retries once due, other
+/// replicas' expired leases, events that waited for their puppet. Fresh events reach <see cref="DeliveryDispatcher"/>
+/// from intake directly. Unreachable puppets get one probe at a time, when their health says so. On shutdown it
+/// stops claiming, hands events not yet started back to the store, and lets in-flight deliveries finish for a grace period.
 /// </summary>
 public sealed class DeliveryWorker(
     IDeliveryStore store,
     DeliveryAttempt attempt,
+    DeliveryDispatcher dispatcher,
+    QueueDepths depths,
     DeliverySignal signal,
     DeliveryTracker tracker,
     TimeProvider time,
@@ -20,52 +22,40 @@ public sealed class DeliveryWorker(
 {
     private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromMinutes(1);
 
+    // Claimed per look, so one puppet's backlog read back from the store does not crowd memory at once.
+    private const int ClaimBatch = 64;
+
     private readonly DeliveryOptions _options = options.Value;
     private readonly CancellationTokenSource _inFlightAbort = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var slots = new SemaphoreSlim(_options.Concurrency);
-        var inFlight = new HashSet<Task>();
-        var lastHousekeeping = time.GetTimestamp();
+        dispatcher.Start(DeliverAsync);
         logger.LogInformation("Delivery worker {Owner} started", attempt.Owner);
+        await HousekeepingAsync(stoppingToken);
+        var lastHousekeeping = time.GetTimestamp();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                inFlight.RemoveWhere(t => t.IsCompleted);
-                // Wait for a free slot rather than the next poll: a busy worker picks up work as soon as it can take it.
-                await slots.WaitAsync(stoppingToken);
-                slots.Release();
-                var free = slots.CurrentCount;
                 var now = time.GetUtcNow().UtcDateTime;
-                var started = 0;
-                foreach (var kfId in tracker.ProbesDue(now))
+                await RenewHeldLeasesAsync(now);
+                await StartProbesAsync(now, stoppingToken);
+                var room = Math.Min(dispatcher.RoomForClaims, ClaimBatch);
+                var claimed = 0;
+                if (room > 0)
                 {
-                    if (started >= free)
-                    {
-                        break;
-                    }
-                    if (await ClaimProbeAsync(kfId, now, stoppingToken) is { } probe)
-                    {
-                        await slots.WaitAsync(CancellationToken.None);
-                        inFlight.Add(DeliverAndReleaseAsync(probe, isProbe: true, slots));
-                        started++;
-                    }
-                }
-                var claimed = await store.ClaimDueAsync(attempt.Owner, free - started, now, _options.LeaseDuration, tracker.Waiting(now), stoppingToken);
-                foreach (var record in claimed)
-                {
-                    await slots.WaitAsync(CancellationToken.None);
-                    inFlight.Add(DeliverAndReleaseAsync(record, isProbe: false, slots));
+                    var records = await store.ClaimDueAsync(attempt.Owner, room, now, _options.LeaseDuration, NotToClaim(now), stoppingToken);
+                    dispatcher.Add(records);
+                    claimed = records.Count;
                 }
                 if (time.GetElapsedTime(lastHousekeeping) > HousekeepingInterval)
                 {
                     lastHousekeeping = time.GetTimestamp();
-                    await PurgeAsync(stoppingToken);
+                    await HousekeepingAsync(stoppingToken);
                 }
                 // A full batch means more may be due: look again at once.
-                if (started + claimed.Count < free)
+                if (room == 0 || claimed < room)
                 {
                     await signal.WaitAsync(UntilNextLook(now), stoppingToken);
                 }
@@ -79,7 +69,46 @@ public sealed class DeliveryWorker(
                 await Task.Delay(_options.PollInterval, time, CancellationToken.None);
             }
         }
-        await DrainAsync(inFlight);
+        await DrainAsync();
+    }
+
+    /// <summary>Events waiting in memory past half their lease get it renewed, in one group write.</summary>
+    private async Task RenewHeldLeasesAsync(DateTime now)
+    {
+        var ending = dispatcher.LeasesEndingBefore(now + _options.LeaseDuration / 2);
+        if (ending.Count == 0)
+        {
+            return;
+        }
+        var until = now + _options.LeaseDuration;
+        var renewed = await Task.WhenAll(ending.Select(h => store.RenewLeaseAsync(h.Record.Id, h.Record.LeaseOwner!, until, CancellationToken.None)));
+        for (var i = 0; i < ending.Count; i++)
+        {
+            dispatcher.Renewed(ending[i], renewed[i] ? until : null);
+        }
+    }
+
+    /// <summary>Puppets whose stored events stay put: those waiting for a probe or a hold, and those whose lane is full.</summary>
+    private IReadOnlyCollection<string> NotToClaim(DateTime now)
+    {
+        var waiting = tracker.Waiting(now);
+        var full = dispatcher.FullLanes();
+        return full.Count == 0 ? waiting : waiting.Concat(full).Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    private async Task StartProbesAsync(DateTime now, CancellationToken cancellationToken)
+    {
+        foreach (var kfId in tracker.ProbesDue(now))
+        {
+            if (dispatcher.RoomForProbes == 0)
+            {
+                return;
+            }
+            if (await ClaimProbeAsync(kfId, now, cancellationToken) is { } probe)
+            {
+                dispatcher.StartProbe(probe);
+            }
+        }
     }
 
     private async Task<DeliveryRecord?> ClaimProbeAsync(string kfId, DateTime now, CancellationToken cancellationToken)
@@ -104,26 +133,62 @@ public sealed class DeliveryWorker(
         }
     }
 
-    /// <summary>The poll interval, or sooner when a puppet's probe or hold falls due before it.</summary>
+    /// <summary>One attempt; an event that waited in memory long enough for its lease to run low renews it first.</summary>
+    private async Task DeliverAsync(DeliveryRecord record, bool isProbe)
+    {
+        await Task.Yield();
+        var now = time.GetUtcNow().UtcDateTime;
+        if (record is { LeaseOwner: { } token, LeaseUntil: { } until } && until - now < _options.AttemptTimeout + _options.AttemptTimeout)
+        {
+            if (!await store.RenewLeaseAsync(record.Id, token, now + _options.LeaseDuration, CancellationToken.None))
+            {
+                // Its lease ran out and another claim took the event; that claim delivers it.
+                logger.LogDebug("Delivery {DeliveryId} for {KfId} was claimed again while it waited; leaving it to that claim", record.Id, record.KfId);
+                return;
+            }
+            record = record with { LeaseUntil = now + _options.LeaseDuration };
+        }
+        await attempt.RunAsync(record, isProbe, _inFlightAbort.Token);
+    }
+
+    /// <summary>The poll interval, or sooner when a puppet's probe, a hold's end or a retry falls due before it.</summary>
     private TimeSpan UntilNextLook(DateTime now)
     {
         var wait = _options.PollInterval;
-        if (tracker.NextWakeAt(now) is { } probe && probe - now < wait)
+        foreach (var due in new[] { tracker.NextWakeAt(now), signal.NextRetryAt(now) })
         {
-            wait = probe > now ? probe - now : TimeSpan.FromMilliseconds(1);
+            if (due is { } at && at - now < wait)
+            {
+                wait = at > now ? at - now : TimeSpan.FromMilliseconds(1);
+            }
         }
         return wait;
     }
 
-    private async Task DrainAsync(HashSet<Task> inFlight)
+    private async Task DrainAsync()
     {
-        inFlight.RemoveWhere(t => t.IsCompleted);
-        if (inFlight.Count == 0)
+        var held = dispatcher.Stop();
+        if (held.Count > 0)
+        {
+            // Handed back due now, so a restart or another replica takes them at once instead of after their lease.
+            var now = time.GetUtcNow().UtcDateTime;
+            try
+            {
+                await Task.WhenAll(held.Select(r => store.RenewLeaseAsync(r.Id, r.LeaseOwner!, now, CancellationToken.None)));
+                logger.LogInformation("Shutting down: {Held} events not yet started stay queued", held.Count);
+            }
+            catch (Exception exception)
+            {
+                logger.LogWarning(exception, "Shutting down: could not hand {Held} events back to the store; they are taken again when their lease ends", held.Count);
+            }
+        }
+        var running = dispatcher.Running();
+        if (running.Length == 0)
         {
             return;
         }
-        logger.LogInformation("Shutting down: waiting up to {ShutdownGrace} for {InFlight} in-flight deliveries", _options.ShutdownGrace, inFlight.Count);
-        var all = Task.WhenAll(inFlight);
+        logger.LogInformation("Shutting down: waiting up to {ShutdownGrace} for {InFlight} in-flight deliveries", _options.ShutdownGrace, running.Length);
+        var all = Task.WhenAll(running);
         if (await Task.WhenAny(all, Task.Delay(_options.ShutdownGrace, time)) != all)
         {
             _inFlightAbort.Cancel();
@@ -131,35 +196,24 @@ public sealed class DeliveryWorker(
         }
     }
 
-    private async Task DeliverAndReleaseAsync(DeliveryRecord record, bool isProbe, SemaphoreSlim slots)
+    private async Task HousekeepingAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await Task.Yield();
-            await attempt.RunAsync(record, isProbe, _inFlightAbort.Token);
+            var now = time.GetUtcNow().UtcDateTime;
+            var purged = await store.PurgeAsync(now - _options.DeliveredRetention, now - _options.DeadLetterRetention, cancellationToken);
+            if (purged > 0)
+            {
+                logger.LogInformation("Purged {Purged} finished deliveries past retention", purged);
+            }
+            depths.Set(await store.CountPendingByPuppetAsync(cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
         catch (Exception exception)
         {
-            // The lease expires and another attempt follows; nothing is lost.
-            logger.LogError(exception, "Delivery {DeliveryId} for {KfId} failed unexpectedly", record.Id, record.KfId);
-        }
-        finally
-        {
-            if (isProbe)
-            {
-                tracker.EndProbe(record.KfId, time.GetUtcNow().UtcDateTime);
-            }
-            slots.Release();
-        }
-    }
-
-    private async Task PurgeAsync(CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow().UtcDateTime;
-        var purged = await store.PurgeAsync(now - _options.DeliveredRetention, now - _options.DeadLetterRetention, cancellationToken);
-        if (purged > 0)
-        {
-            logger.LogInformation("Purged {Purged} finished deliveries past retention", purged);
+            logger.LogWarning(exception, "Queue housekeeping failed; trying again in {Interval}", HousekeepingInterval);
         }
     }
 

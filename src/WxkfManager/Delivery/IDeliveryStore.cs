@@ -10,10 +10,17 @@ public interface IDeliveryStore
     Task InitializeAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Adds the record; false when one with the same SignatureKey or TokenKey exists (a resend). When that
-    /// earlier copy was given up on (a dead letter), it is queued again instead, and the answer is true.
+    /// Adds the record as given (leased already when the replica that accepted it delivers it from memory).
+    /// When one with the same SignatureKey or TokenKey exists it is a resend: <see cref="EnqueueOutcome.Duplicate"/>,
+    /// unless that earlier copy was given up on (a dead letter), which is queued again, unleased, instead.
     /// </summary>
-    Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken);
+    Task<EnqueueOutcome> EnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves the end of a lease this replica holds (its token in <paramref name="leaseToken"/>): later, for an event
+    /// that waited in memory, or now, to hand it back. False when the lease is no longer this token's.
+    /// </summary>
+    Task<bool> RenewLeaseAsync(string id, string leaseToken, DateTime until, CancellationToken cancellationToken);
 
     /// <summary>Leases up to <paramref name="max"/> pending records due by <paramref name="now"/>, oldest due first.</summary>
     Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken);
@@ -59,4 +66,23 @@ public interface IDeliveryStore
 
     /// <summary>Removes delivered records completed before <paramref name="deliveredBefore"/> and dead ones before <paramref name="deadBefore"/>.</summary>
     Task<int> PurgeAsync(DateTime deliveredBefore, DateTime deadBefore, CancellationToken cancellationToken);
+}
+
+public enum EnqueueOutcome
+{
+    /// <summary>Stored as given.</summary>
+    Queued,
+
+    /// <summary>An earlier copy that was given up on is queued again in its place (unleased); the given record was not stored.</summary>
+    Requeued,
+
+    /// <summary>A resend of an event already queued or delivered; nothing stored.</summary>
+    Duplicate,
+}
+
+public static class DeliveryStoreExtensions
+{
+    /// <summary>As <see cref="IDeliveryStore.EnqueueAsync"/>; false for a duplicate.</summary>
+    public static async Task<bool> TryEnqueueAsync(this IDeliveryStore store, DeliveryRecord record, CancellationToken cancellationToken) =>
+        await store.EnqueueAsync(record, cancellationToken) != EnqueueOutcome.Duplicate;
 }

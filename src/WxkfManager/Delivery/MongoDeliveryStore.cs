@@ -79,16 +79,15 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     public async Task InitializeAsync(CancellationToken cancellationToken) =>
         await _collection.Indexes.CreateManyAsync(Indexes, cancellationToken);
 
-    public async Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken)
+    public async Task<EnqueueOutcome> EnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken)
     {
-        // A new record is never leased, whatever the caller passed (as in the SQLite store).
-        var document = DeliveryDocument.FromRecord(record with { LeaseOwner = null, LeaseUntil = null, Claims = 0 });
+        var document = DeliveryDocument.FromRecord(record);
         // Dead on arrival (no such puppet): kept as long as any dead letter.
         document.PurgeAt = record.CompletedAt is { } completed ? PurgeAt(record.State, completed) : null;
         try
         {
             await _collection.InsertOneAsync(document, cancellationToken: cancellationToken);
-            return true;
+            return EnqueueOutcome.Queued;
         }
         catch (MongoWriteException exception) when (exception.WriteError.Category == ServerErrorCategory.DuplicateKey)
         {
@@ -96,13 +95,13 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
                 Filters.DeadCopyOf(record), Updates.Revive(record), cancellationToken: cancellationToken);
             if (revived.ModifiedCount > 0)
             {
-                return true;
+                return EnqueueOutcome.Requeued;
             }
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 _logger.LogDebug("Delivery {DeliveryId} for {OpenKfId} repeats a queued one; not queued again", record.Id, record.KfId);
             }
-            return false;
+            return EnqueueOutcome.Duplicate;
         }
     }
 
@@ -156,6 +155,10 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
 
     public Task<bool> DeadLetterAsync(string id, string owner, int attempts, string reason, DateTime at, CancellationToken cancellationToken) =>
         UpdateLeasedAsync(id, owner, Updates.DeadLettered(attempts, reason, at, at + _retention.DeadLetterRetention), cancellationToken);
+
+    public async Task<bool> RenewLeaseAsync(string id, string leaseToken, DateTime until, CancellationToken cancellationToken) =>
+        (await _collection.UpdateOneAsync(Filters.LeasedBy(id, leaseToken), Builders<DeliveryDocument>.Update.Set(d => d.LeaseUntil, until),
+            cancellationToken: cancellationToken)).ModifiedCount == 1;
 
     public async Task<int> CountQueuedAsync(string kfId, CancellationToken cancellationToken) =>
         (int)await _collection.CountDocumentsAsync(Filters.QueuedFor(kfId), cancellationToken: cancellationToken);

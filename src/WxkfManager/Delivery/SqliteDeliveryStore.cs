@@ -5,27 +5,26 @@ using WxkfManager.Registry;
 namespace WxkfManager.Delivery;
 
 /// <summary>
-/// The delivery queue in the embedded SQLite file. For a single manager instance. Enqueues and completions
-/// are group committed (see <see cref="SqliteBatchWriter{TItem}"/>).
+/// The delivery queue in the embedded SQLite file, for a single manager instance. Every write goes through one
+/// <see cref="SqliteWriter"/>, which commits whatever writes arrive together as one transaction.
 /// </summary>
-public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
+public sealed partial class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
 {
     private const string Columns =
         "id, kind, corp_id, kf_id, body, msg_signature, timestamp, nonce, signature_key, token_key, state, attempts, " +
         "received_at, next_attempt_at, expires_at, lease_owner, lease_until, last_error, completed_at, claims";
 
+    // Purged in slices, so a large backlog past retention never holds the writer for long.
+    private const int PurgeSlice = 2000;
+
     private readonly SqliteDatabase _database;
-    private readonly SqliteBatchWriter<DeliveryRecord> _inserts;
-    private readonly SqliteBatchWriter<Completion> _completions;
+    private readonly SqliteWriter _writer;
 
     public SqliteDeliveryStore(SqliteDatabase database)
     {
         _database = database;
-        _inserts = new SqliteBatchWriter<DeliveryRecord>(database, InsertAsync);
-        _completions = new SqliteBatchWriter<Completion>(database, CompleteAsync);
+        _writer = new SqliteWriter(database);
     }
-
-    private sealed record Completion(string Id, string Owner, int Attempts, DateTime At);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -71,164 +70,111 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
         }
     }
 
-    public async Task<int> CountQueuedAsync(string kfId, CancellationToken cancellationToken)
+    public Task<EnqueueOutcome> EnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(writer =>
+            Insert(writer, record) ? EnqueueOutcome.Queued
+            : Revive(writer, record) ? EnqueueOutcome.Requeued
+            : EnqueueOutcome.Duplicate, cancellationToken);
+
+    /// <summary>Inserts the record as given (leased already when its replica delivers it from memory); a resend is skipped.</summary>
+    private static bool Insert(SqliteWriter writer, DeliveryRecord record)
     {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM deliveries WHERE kf_id = $kfId AND state = 'Pending';";
-        command.Parameters.AddWithValue("$kfId", kfId);
-        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    public Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken) =>
-        _inserts.WriteAsync(record, cancellationToken);
-
-    public Task<bool> MarkDeliveredAsync(string id, string owner, int attempts, DateTime at, CancellationToken cancellationToken) =>
-        _completions.WriteAsync(new Completion(id, owner, attempts, at), cancellationToken);
-
-    private static async Task<bool[]> CompleteAsync(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<Completion> completions)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
-            UPDATE deliveries SET state = 'Delivered', attempts = $attempts, completed_at = $at, last_error = NULL,
-                lease_owner = NULL, lease_until = NULL, claims = 0
-            WHERE id = $id AND state = 'Pending' AND lease_owner = $owner;
-            """;
-        var done = new bool[completions.Count];
-        for (var i = 0; i < completions.Count; i++)
-        {
-            command.Parameters.Clear();
-            command.Parameters.AddWithValue("$id", completions[i].Id);
-            command.Parameters.AddWithValue("$owner", completions[i].Owner);
-            command.Parameters.AddWithValue("$attempts", completions[i].Attempts);
-            command.Parameters.AddWithValue("$at", Ticks(completions[i].At));
-            done[i] = await command.ExecuteNonQueryAsync() == 1;
-        }
-        return done;
-    }
-
-    /// <summary>Inserts in one transaction; a record whose signature or token key exists already (a resend) is skipped.</summary>
-    private static async Task<bool[]> InsertAsync(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<DeliveryRecord> records)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"""
+        var command = writer.Command($"""
             INSERT INTO deliveries ({Columns}) VALUES
             ($id, $kind, $corpId, $kfId, $body, $signature, $timestamp, $nonce, $signatureKey, $tokenKey, $state, $attempts,
-             $receivedAt, $nextAttemptAt, $expiresAt, NULL, NULL, $lastError, $completedAt, 0)
+             $receivedAt, $nextAttemptAt, $expiresAt, $leaseOwner, $leaseUntil, $lastError, $completedAt, $claims)
             ON CONFLICT DO NOTHING;
-            """;
-        var added = new bool[records.Count];
-        for (var i = 0; i < records.Count; i++)
-        {
-            var record = records[i];
-            command.Parameters.Clear();
-            command.Parameters.AddWithValue("$id", record.Id);
-            command.Parameters.AddWithValue("$kind", record.Kind.ToString());
-            command.Parameters.AddWithValue("$corpId", record.CorpId);
-            command.Parameters.AddWithValue("$kfId", record.KfId);
-            command.Parameters.AddWithValue("$body", record.Body);
-            command.Parameters.AddWithValue("$signature", (object?)record.Query?.MsgSignature ?? DBNull.Value);
-            command.Parameters.AddWithValue("$timestamp", (object?)record.Query?.Timestamp ?? DBNull.Value);
-            command.Parameters.AddWithValue("$nonce", (object?)record.Query?.Nonce ?? DBNull.Value);
-            command.Parameters.AddWithValue("$signatureKey", (object?)record.SignatureKey ?? DBNull.Value);
-            command.Parameters.AddWithValue("$tokenKey", record.TokenKey);
-            command.Parameters.AddWithValue("$state", record.State.ToString());
-            command.Parameters.AddWithValue("$attempts", record.Attempts);
-            command.Parameters.AddWithValue("$receivedAt", Ticks(record.ReceivedAt));
-            command.Parameters.AddWithValue("$nextAttemptAt", Ticks(record.NextAttemptAt));
-            command.Parameters.AddWithValue("$expiresAt", Ticks(record.ExpiresAt));
-            command.Parameters.AddWithValue("$lastError", (object?)record.LastError ?? DBNull.Value);
-            command.Parameters.AddWithValue("$completedAt", record.CompletedAt is { } completed ? Ticks(completed) : DBNull.Value);
-            added[i] = await command.ExecuteNonQueryAsync() == 1 || await ReviveAsync(connection, transaction, record);
-        }
-        return added;
+            """);
+        SqliteWriter.Bind(command, "$id", record.Id);
+        SqliteWriter.Bind(command, "$kind", record.Kind.ToString());
+        SqliteWriter.Bind(command, "$corpId", record.CorpId);
+        SqliteWriter.Bind(command, "$kfId", record.KfId);
+        SqliteWriter.Bind(command, "$body", record.Body);
+        SqliteWriter.Bind(command, "$signature", record.Query?.MsgSignature);
+        SqliteWriter.Bind(command, "$timestamp", record.Query?.Timestamp);
+        SqliteWriter.Bind(command, "$nonce", record.Query?.Nonce);
+        SqliteWriter.Bind(command, "$signatureKey", record.SignatureKey);
+        SqliteWriter.Bind(command, "$tokenKey", record.TokenKey);
+        SqliteWriter.Bind(command, "$state", record.State.ToString());
+        SqliteWriter.Bind(command, "$attempts", record.Attempts);
+        SqliteWriter.Bind(command, "$receivedAt", Ticks(record.ReceivedAt));
+        SqliteWriter.Bind(command, "$nextAttemptAt", Ticks(record.NextAttemptAt));
+        SqliteWriter.Bind(command, "$expiresAt", Ticks(record.ExpiresAt));
+        SqliteWriter.Bind(command, "$leaseOwner", record.LeaseOwner);
+        SqliteWriter.Bind(command, "$leaseUntil", record.LeaseUntil is { } until ? Ticks(until) : null);
+        SqliteWriter.Bind(command, "$lastError", record.LastError);
+        SqliteWriter.Bind(command, "$completedAt", record.CompletedAt is { } completed ? Ticks(completed) : null);
+        SqliteWriter.Bind(command, "$claims", record.Claims);
+        return command.ExecuteNonQuery() == 1;
     }
 
     /// <summary>A repeat of an event that was given up on is not a duplicate to drop: its dead letter is queued again.</summary>
-    private static async Task<bool> ReviveAsync(SqliteConnection connection, SqliteTransaction transaction, DeliveryRecord record)
+    private static bool Revive(SqliteWriter writer, DeliveryRecord record)
     {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
+        var command = writer.Command("""
             UPDATE deliveries SET state = 'Pending', attempts = 0, received_at = $receivedAt, next_attempt_at = $nextAttemptAt,
                 expires_at = $expiresAt, lease_owner = NULL, lease_until = NULL, completed_at = NULL, claims = 0
             WHERE state = 'Dead' AND (token_key = $tokenKey OR signature_key = $signatureKey);
-            """;
-        command.Parameters.AddWithValue("$receivedAt", Ticks(record.ReceivedAt));
-        command.Parameters.AddWithValue("$nextAttemptAt", Ticks(record.NextAttemptAt));
-        command.Parameters.AddWithValue("$expiresAt", Ticks(record.ExpiresAt));
-        command.Parameters.AddWithValue("$tokenKey", record.TokenKey);
-        command.Parameters.AddWithValue("$signatureKey", (object?)record.SignatureKey ?? DBNull.Value);
-        return await command.ExecuteNonQueryAsync() > 0;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _inserts.DisposeAsync();
-        await _completions.DisposeAsync();
+            """);
+        SqliteWriter.Bind(command, "$receivedAt", Ticks(record.ReceivedAt));
+        SqliteWriter.Bind(command, "$nextAttemptAt", Ticks(record.NextAttemptAt));
+        SqliteWriter.Bind(command, "$expiresAt", Ticks(record.ExpiresAt));
+        SqliteWriter.Bind(command, "$tokenKey", record.TokenKey);
+        SqliteWriter.Bind(command, "$signatureKey", record.SignatureKey);
+        return command.ExecuteNonQuery() > 0;
     }
 
     public Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken) =>
         ClaimDueAsync(owner, max, now, lease, [], cancellationToken);
 
-    public async Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(
+    public Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(
         string owner, int max, DateTime now, TimeSpan lease, IReadOnlyCollection<string> waitingKfIds, CancellationToken cancellationToken)
     {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        // One statement, so the pick and the lease are atomic against other connections. Each row gets its
-        // own lease token (randomblob is evaluated per row) and one more claim counted before anything is sent.
-        command.CommandText = $"""
-            UPDATE deliveries SET lease_owner = $owner || '/' || lower(hex(randomblob(16))), lease_until = $leaseUntil, claims = claims + 1
-            WHERE id IN (
-                SELECT id FROM deliveries
-                WHERE state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
-                  AND ($waiting IS NULL OR kf_id NOT IN (SELECT value FROM json_each($waiting)) OR expires_at <= $now)
-                ORDER BY next_attempt_at, received_at LIMIT $max)
-            RETURNING {Columns};
-            """;
-        command.Parameters.AddWithValue("$owner", owner);
-        command.Parameters.AddWithValue("$leaseUntil", Ticks(now + lease));
-        command.Parameters.AddWithValue("$now", Ticks(now));
-        command.Parameters.AddWithValue("$max", max);
-        command.Parameters.AddWithValue("$waiting", waitingKfIds.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(waitingKfIds));
-        return await ReadAllAsync(command, cancellationToken);
-    }
-
-    public async Task<DeliveryRecord?> ClaimOldestForPuppetAsync(string owner, string kfId, DateTime now, TimeSpan lease, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            UPDATE deliveries SET lease_owner = $owner || '/' || lower(hex(randomblob(16))), lease_until = $leaseUntil, claims = claims + 1
-            WHERE id = (
-                SELECT id FROM deliveries
-                WHERE kf_id = $kfId AND state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
-                ORDER BY received_at LIMIT 1)
-            RETURNING {Columns};
-            """;
-        command.Parameters.AddWithValue("$owner", owner);
-        command.Parameters.AddWithValue("$leaseUntil", Ticks(now + lease));
-        command.Parameters.AddWithValue("$now", Ticks(now));
-        command.Parameters.AddWithValue("$kfId", kfId);
-        return (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
-    }
-
-    public async Task<IReadOnlyDictionary<string, int>> CountPendingByPuppetAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT kf_id, COUNT(*) FROM deliveries WHERE state = 'Pending' GROUP BY kf_id;";
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var waiting = waitingKfIds.Count == 0 ? null : JsonSerializer.Serialize(waitingKfIds);
+        return _writer.WriteAsync<IReadOnlyList<DeliveryRecord>>(writer =>
         {
-            counts[reader.GetString(0)] = reader.GetInt32(1);
-        }
-        return counts;
+            // One statement, so the pick and the lease are atomic against other connections. Each row gets its
+            // own lease token (randomblob is evaluated per row) and one more claim counted before anything is sent.
+            var command = writer.Command($"""
+                UPDATE deliveries SET lease_owner = $owner || '/' || lower(hex(randomblob(16))), lease_until = $leaseUntil, claims = claims + 1
+                WHERE id IN (
+                    SELECT id FROM deliveries
+                    WHERE state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
+                      AND ($waiting IS NULL OR kf_id NOT IN (SELECT value FROM json_each($waiting)) OR expires_at <= $now)
+                    ORDER BY next_attempt_at, received_at LIMIT $max)
+                RETURNING {Columns};
+                """);
+            SqliteWriter.Bind(command, "$owner", owner);
+            SqliteWriter.Bind(command, "$leaseUntil", Ticks(now + lease));
+            SqliteWriter.Bind(command, "$now", Ticks(now));
+            SqliteWriter.Bind(command, "$max", max);
+            SqliteWriter.Bind(command, "$waiting", waiting);
+            return ReadAll(command);
+        }, cancellationToken);
     }
+
+    public Task<DeliveryRecord?> ClaimOldestForPuppetAsync(string owner, string kfId, DateTime now, TimeSpan lease, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(writer =>
+        {
+            var command = writer.Command($"""
+                UPDATE deliveries SET lease_owner = $owner || '/' || lower(hex(randomblob(16))), lease_until = $leaseUntil, claims = claims + 1
+                WHERE id = (
+                    SELECT id FROM deliveries
+                    WHERE kf_id = $kfId AND state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
+                    ORDER BY received_at LIMIT 1)
+                RETURNING {Columns};
+                """);
+            SqliteWriter.Bind(command, "$owner", owner);
+            SqliteWriter.Bind(command, "$leaseUntil", Ticks(now + lease));
+            SqliteWriter.Bind(command, "$now", Ticks(now));
+            SqliteWriter.Bind(command, "$kfId", kfId);
+            return ReadAll(command).SingleOrDefault();
+        }, cancellationToken);
+
+    // Delivered rows keep their keys for the dedup window (DeliveredRetention); the body is no longer needed.
+    public Task<bool> MarkDeliveredAsync(string id, string owner, int attempts, DateTime at, CancellationToken cancellationToken) =>
+        UpdateLeasedAsync(id, owner, "state = 'Delivered', body = '', attempts = $attempts, completed_at = $at, last_error = NULL",
+            [("$attempts", attempts), ("$at", Ticks(at))], cancellationToken);
 
     public Task<bool> RescheduleAsync(string id, string owner, int attempts, DateTime nextAttemptAt, string error, CancellationToken cancellationToken) =>
         UpdateLeasedAsync(id, owner, "attempts = $attempts, next_attempt_at = $next, last_error = $error",
@@ -238,44 +184,31 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
         UpdateLeasedAsync(id, owner, "state = 'Dead', attempts = $attempts, last_error = $error, completed_at = $at",
             [("$attempts", attempts), ("$error", reason), ("$at", Ticks(at))], cancellationToken);
 
-    public async Task<DeliveryQueueStats> GetStatsAsync(DateTime now, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT
-                COALESCE(SUM(state = 'Pending' AND (lease_until IS NULL OR lease_until <= $now)), 0),
-                COALESCE(SUM(state = 'Pending' AND lease_until > $now), 0),
-                COALESCE(SUM(state = 'Dead'), 0),
-                COALESCE(SUM(state = 'Delivered'), 0),
-                MIN(CASE WHEN state = 'Pending' THEN received_at END)
-            FROM deliveries;
-            """;
-        command.Parameters.AddWithValue("$now", Ticks(now));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return new DeliveryQueueStats(
-            reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3),
-            reader.IsDBNull(4) ? null : FromTicks(reader.GetInt64(4)));
-    }
+    private Task<bool> UpdateLeasedAsync(string id, string owner, string set, (string Name, object Value)[] parameters, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(writer =>
+        {
+            var command = writer.Command($"""
+                UPDATE deliveries SET {set}, lease_owner = NULL, lease_until = NULL, claims = 0
+                WHERE id = $id AND state = 'Pending' AND lease_owner = $owner;
+                """);
+            SqliteWriter.Bind(command, "$id", id);
+            SqliteWriter.Bind(command, "$owner", owner);
+            foreach (var (name, value) in parameters)
+            {
+                SqliteWriter.Bind(command, name, value);
+            }
+            return command.ExecuteNonQuery() == 1;
+        }, cancellationToken);
 
-    public async Task<IReadOnlyList<DeliveryRecord>> ListDeadLettersAsync(int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM deliveries WHERE state = 'Dead' ORDER BY completed_at DESC LIMIT $limit;";
-        command.Parameters.AddWithValue("$limit", limit);
-        return await ReadAllAsync(command, cancellationToken);
-    }
-
-    public async Task<DeliveryRecord?> FindAsync(string id, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM deliveries WHERE id = $id;";
-        command.Parameters.AddWithValue("$id", id);
-        return (await ReadAllAsync(command, cancellationToken)).SingleOrDefault();
-    }
+    public Task<bool> RenewLeaseAsync(string id, string leaseToken, DateTime until, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(writer =>
+        {
+            var command = writer.Command("UPDATE deliveries SET lease_until = $until WHERE id = $id AND state = 'Pending' AND lease_owner = $owner;");
+            SqliteWriter.Bind(command, "$id", id);
+            SqliteWriter.Bind(command, "$owner", leaseToken);
+            SqliteWriter.Bind(command, "$until", Ticks(until));
+            return command.ExecuteNonQuery() == 1;
+        }, cancellationToken);
 
     public async Task<bool> ReplayAsync(string id, DateTime now, DateTime expiresAt, CancellationToken cancellationToken) =>
         await ReplayWhereAsync("id = $id", [("$id", id)], now, expiresAt, cancellationToken) == 1;
@@ -283,104 +216,69 @@ public sealed class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposable
     public Task<int> ReplayAllAsync(DateTime now, DateTime expiresAt, CancellationToken cancellationToken) =>
         ReplayWhereAsync("1 = 1", [], now, expiresAt, cancellationToken);
 
-    public async Task<int> ReleaseForPuppetAsync(string kfId, DateTime now, DateTime receivedSince, DateTime expiresAt, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            UPDATE deliveries SET next_attempt_at = $now
-            WHERE kf_id = $kfId AND state = 'Pending' AND next_attempt_at > $now AND (lease_until IS NULL OR lease_until <= $now);
-            UPDATE deliveries SET state = 'Pending', attempts = 0, next_attempt_at = $now, expires_at = $expiresAt,
-                lease_owner = NULL, lease_until = NULL, completed_at = NULL, claims = 0
-            WHERE kf_id = $kfId AND state = 'Dead' AND received_at >= $receivedSince;
-            """;
-        command.Parameters.AddWithValue("$kfId", kfId);
-        command.Parameters.AddWithValue("$now", Ticks(now));
-        command.Parameters.AddWithValue("$receivedSince", Ticks(receivedSince));
-        command.Parameters.AddWithValue("$expiresAt", Ticks(expiresAt));
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    private Task<int> ReplayWhereAsync(string where, (string Name, object Value)[] parameters, DateTime now, DateTime expiresAt, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(writer =>
+        {
+            var command = writer.Command($"""
+                UPDATE deliveries SET state = 'Pending', attempts = 0, next_attempt_at = $now, expires_at = $expiresAt,
+                    lease_owner = NULL, lease_until = NULL, completed_at = NULL, claims = 0
+                WHERE state = 'Dead' AND {where};
+                """);
+            SqliteWriter.Bind(command, "$now", Ticks(now));
+            SqliteWriter.Bind(command, "$expiresAt", Ticks(expiresAt));
+            foreach (var (name, value) in parameters)
+            {
+                SqliteWriter.Bind(command, name, value);
+            }
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+
+    public Task<int> ReleaseForPuppetAsync(string kfId, DateTime now, DateTime receivedSince, DateTime expiresAt, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(writer =>
+        {
+            var due = writer.Command("""
+                UPDATE deliveries SET next_attempt_at = $now
+                WHERE kf_id = $kfId AND state = 'Pending' AND next_attempt_at > $now AND (lease_until IS NULL OR lease_until <= $now);
+                """);
+            SqliteWriter.Bind(due, "$kfId", kfId);
+            SqliteWriter.Bind(due, "$now", Ticks(now));
+            var revive = writer.Command("""
+                UPDATE deliveries SET state = 'Pending', attempts = 0, next_attempt_at = $now, expires_at = $expiresAt,
+                    lease_owner = NULL, lease_until = NULL, completed_at = NULL, claims = 0
+                WHERE kf_id = $kfId AND state = 'Dead' AND received_at >= $receivedSince;
+                """);
+            SqliteWriter.Bind(revive, "$kfId", kfId);
+            SqliteWriter.Bind(revive, "$now", Ticks(now));
+            SqliteWriter.Bind(revive, "$receivedSince", Ticks(receivedSince));
+            SqliteWriter.Bind(revive, "$expiresAt", Ticks(expiresAt));
+            return due.ExecuteNonQuery() + revive.ExecuteNonQuery();
+        }, cancellationToken);
 
     public async Task<int> PurgeAsync(DateTime deliveredBefore, DateTime deadBefore, CancellationToken cancellationToken)
     {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            DELETE FROM deliveries
-            WHERE (state = 'Delivered' AND completed_at < $deliveredBefore) OR (state = 'Dead' AND completed_at < $deadBefore);
-            """;
-        command.Parameters.AddWithValue("$deliveredBefore", Ticks(deliveredBefore));
-        command.Parameters.AddWithValue("$deadBefore", Ticks(deadBefore));
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private async Task<int> ReplayWhereAsync(string where, (string Name, object Value)[] parameters, DateTime now, DateTime expiresAt, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            UPDATE deliveries SET state = 'Pending', attempts = 0, next_attempt_at = $now, expires_at = $expiresAt,
-                lease_owner = NULL, lease_until = NULL, completed_at = NULL, claims = 0
-            WHERE state = 'Dead' AND {where};
-            """;
-        command.Parameters.AddWithValue("$now", Ticks(now));
-        command.Parameters.AddWithValue("$expiresAt", Ticks(expiresAt));
-        foreach (var (name, value) in parameters)
+        var total = 0;
+        int purged;
+        do
         {
-            command.Parameters.AddWithValue(name, value);
+            purged = await _writer.WriteAsync(writer =>
+            {
+                var command = writer.Command("""
+                    DELETE FROM deliveries WHERE rowid IN (
+                        SELECT rowid FROM deliveries WHERE state = 'Delivered' AND completed_at < $deliveredBefore
+                        UNION ALL
+                        SELECT rowid FROM deliveries WHERE state = 'Dead' AND completed_at < $deadBefore
+                        LIMIT $slice);
+                    """);
+                SqliteWriter.Bind(command, "$deliveredBefore", Ticks(deliveredBefore));
+                SqliteWriter.Bind(command, "$deadBefore", Ticks(deadBefore));
+                SqliteWriter.Bind(command, "$slice", PurgeSlice);
+                return command.ExecuteNonQuery();
+            }, cancellationToken);
+            total += purged;
         }
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        while (purged == PurgeSlice);
+        return total;
     }
 
-    private async Task<bool> UpdateLeasedAsync(string id, string owner, string set, (string Name, object Value)[] parameters, CancellationToken cancellationToken)
-    {
-        await using var connection = await _database.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            UPDATE deliveries SET {set}, lease_owner = NULL, lease_until = NULL, claims = 0
-            WHERE id = $id AND state = 'Pending' AND lease_owner = $owner;
-            """;
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$owner", owner);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
-
-    private static async Task<List<DeliveryRecord>> ReadAllAsync(SqliteCommand command, CancellationToken cancellationToken)
-    {
-        var records = new List<DeliveryRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var query = reader.IsDBNull(5) ? null : new SignedQuery(reader.GetString(5), reader.GetString(6), reader.GetString(7));
-            records.Add(new DeliveryRecord(
-                Id: reader.GetString(0),
-                Kind: Enum.Parse<CallbackKind>(reader.GetString(1)),
-                CorpId: reader.GetString(2),
-                KfId: reader.GetString(3),
-                Body: reader.GetString(4),
-                Query: query,
-                SignatureKey: reader.IsDBNull(8) ? null : reader.GetString(8),
-                TokenKey: reader.GetString(9),
-                State: Enum.Parse<DeliveryState>(reader.GetString(10)),
-                Attempts: reader.GetInt32(11),
-                ReceivedAt: FromTicks(reader.GetInt64(12)),
-                NextAttemptAt: FromTicks(reader.GetInt64(13)),
-                ExpiresAt: FromTicks(reader.GetInt64(14)),
-                LeaseOwner: reader.IsDBNull(15) ? null : reader.GetString(15),
-                LeaseUntil: reader.IsDBNull(16) ? null : FromTicks(reader.GetInt64(16)),
-                LastError: reader.IsDBNull(17) ? null : reader.GetString(17),
-                CompletedAt: reader.IsDBNull(18) ? null : FromTicks(reader.GetInt64(18)),
-                Claims: reader.GetInt32(19)));
-        }
-        return records;
-    }
-
-    // Times are stored as UTC ticks: exact, and ordered as integers.
-    private static long Ticks(DateTime value) => value.ToUniversalTime().Ticks;
-
-    private static DateTime FromTicks(long ticks) => new(ticks, DateTimeKind.Utc);
+    public ValueTask DisposeAsync() => _writer.DisposeAsync();
 }

@@ -38,9 +38,28 @@ public sealed class DeliveryOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Deliveries in flight at once, so one slow puppet does not hold up the others.</summary>
+    /// <summary>Deliveries in flight at once (probes of unreachable puppets aside): a bound on sockets, not a share.</summary>
+    [Range(1, 4096)]
+    public int Concurrency { get; set; } = 64;
+
+    /// <summary>
+    /// Deliveries to one puppet in flight at once, once it has answered on this replica (before that, one), so no
+    /// puppet takes more than its share of <see cref="Concurrency"/>.
+    /// </summary>
+    [Range(1, 256)]
+    public int MaxInFlightPerPuppet { get; set; } = 4;
+
+    /// <summary>Probes of unreachable puppets in flight at once; a pool of their own, so broken puppets never take healthy ones' slots.</summary>
     [Range(1, 1024)]
-    public int Concurrency { get; set; } = 32;
+    public int ProbeConcurrency { get; set; } = 16;
+
+    /// <summary>Events held in memory waiting for a slot; past it, accepted events wait in the store and are claimed as room frees.</summary>
+    [Range(1, 1_000_000)]
+    public int HandOffCapacity { get; set; } = 10_000;
+
+    /// <summary>Events of one puppet held in memory waiting for a slot; the rest of its backlog waits in the store.</summary>
+    [Range(1, 100_000)]
+    public int MaxHeldPerPuppet { get; set; } = 256;
 
     /// <summary>
     /// How long a worker owns a claimed event; if its replica dies, another takes the event over after this.

@@ -48,5 +48,18 @@ public sealed class StorageOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// SQLite's synchronous mode (WAL journal). Normal: a committed write survives the process being killed,
+    /// but a power cut or OS crash can lose the last committed group. Full: fsync on every commit, survives
+    /// both, at the cost of a disk flush per group.
+    /// </summary>
+    public SqliteSynchronousMode SqliteSynchronous { get; set; } = SqliteSynchronousMode.Normal;
+
     public bool UsesMongo => !string.IsNullOrWhiteSpace(MongoUri);
+}
+
+public enum SqliteSynchronousMode
+{
+    Normal,
+    Full,
 }

@@ -27,7 +27,8 @@ public sealed class SqliteDatabase
             // Microsoft.Data.Sqlite also retries a busy statement until its command timeout: keep both short.
             DefaultTimeout = (int)Math.Ceiling(options.Value.BusyTimeout.TotalSeconds),
         }.ToString();
-        _pragmas = $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={(int)options.Value.BusyTimeout.TotalMilliseconds};";
+        _pragmas = $"PRAGMA synchronous={options.Value.SqliteSynchronous.ToString().ToUpperInvariant()}; " +
+            $"PRAGMA busy_timeout={(int)options.Value.BusyTimeout.TotalMilliseconds};";
     }
 
     public string DirectoryPath { get; }
@@ -39,8 +40,19 @@ public sealed class SqliteDatabase
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        // WAL with NORMAL sync: a committed write survives the process being killed (not a power cut).
+        // WAL with NORMAL sync: a committed write survives the process being killed; FULL also a power cut.
         await ExecuteAsync(connection, _pragmas, cancellationToken);
+        return connection;
+    }
+
+    /// <summary>Opens a connection synchronously, for the writer thread that owns one (see Delivery.SqliteWriter).</summary>
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = _pragmas;
+        command.ExecuteNonQuery();
         return connection;
     }
 

@@ -95,9 +95,11 @@ public sealed class DeliveryGateTests
         var options = Microsoft.Extensions.Options.Options.Create(new DeliveryOptions { PoisonClaimLimit = 1, PollInterval = TimeSpan.FromMilliseconds(50) });
         var tracker = new DeliveryTracker(options);
         var signal = new DeliverySignal();
-        var attempt = new DeliveryAttempt(store, puppets, tracker, signal, services.GetRequiredService<IServiceScopeFactory>(),
+        var depths = new QueueDepths();
+        var dispatcher = new DeliveryDispatcher(tracker, signal, TimeProvider.System, options, NullLogger<DeliveryDispatcher>.Instance);
+        var attempt = new DeliveryAttempt(store, puppets, tracker, signal, depths, dispatcher, services.GetRequiredService<IServiceScopeFactory>(),
             TimeProvider.System, options, NullLogger<DeliveryAttempt>.Instance);
-        using var worker = new DeliveryWorker(store, attempt, signal, tracker, TimeProvider.System, options, NullLogger<DeliveryWorker>.Instance);
+        using var worker = new DeliveryWorker(store, attempt, dispatcher, depths, signal, tracker, TimeProvider.System, options, NullLogger<DeliveryWorker>.Instance);
 
         await worker.StartAsync(TestContext.Current.CancellationToken);
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -1,0 +1,310 @@
+using Microsoft.Extensions.Options;
+using WxkfManager.Options;
+
+namespace WxkfManager.Delivery;
+
+/// <summary>
+/// The in-memory hand-off between the queue and delivery slots. An event this replica accepted comes here the
+/// moment its enqueue commits, already leased, so it needs no claim and no poll; events the worker claims from
+/// the store (leftovers, due retries, expired leases) join the same lanes.
+/// <para>
+/// Fairness: each puppet has a lane, and lanes take turns. A puppet that has answered on this replica gets up to
+/// <see cref="DeliveryOptions.MaxInFlightPerPuppet"/> attempts in flight; one that has not yet answered gets one,
+/// so a fleet of endpoints that never answer holds one slot each until the first timeout marks them unreachable;
+/// from then on only their probes go out, from a pool of their own. Healthy puppets' deliveries therefore do not
+/// wait on broken ones.
+/// </para>
+/// </summary>
+public sealed class DeliveryDispatcher(
+    DeliveryTracker tracker,
+    DeliverySignal signal,
+    TimeProvider time,
+    IOptions<DeliveryOptions> options,
+    ILogger<DeliveryDispatcher> logger)
+{
+    private readonly DeliveryOptions _options = options.Value;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, PuppetLane> _lanes = new(StringComparer.Ordinal);
+    private readonly Queue<PuppetLane> _turns = new();
+    private readonly HashSet<Task> _running = [];
+    private Func<DeliveryRecord, bool, Task>? _deliver;
+    private int _held;
+    private int _inFlight;
+    private int _probesInFlight;
+    private bool _stopped;
+
+    /// <summary>Who holds this replica's leases.</summary>
+    public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>A lease token of this replica's, unique to one event, as the store's claims make them.</summary>
+    public string NewLeaseToken() => $"{Owner}/{Guid.NewGuid():N}";
+
+    /// <summary>Events waiting in memory for a slot.</summary>
+    public int Held
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _held;
+            }
+        }
+    }
+
+    /// <summary>How many more events the worker may claim from the store now.</summary>
+    public int RoomForClaims
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _stopped || _deliver is null ? 0 : Math.Max(0, _options.HandOffCapacity - _held);
+            }
+        }
+    }
+
+    /// <summary>Probes of unreachable puppets that may start now.</summary>
+    public int RoomForProbes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _stopped || _deliver is null ? 0 : Math.Max(0, _options.ProbeConcurrency - _probesInFlight);
+            }
+        }
+    }
+
+    /// <summary>Set by the worker when it starts: how an event is delivered (one attempt).</summary>
+    public void Start(Func<DeliveryRecord, bool, Task> deliver)
+    {
+        lock (_gate)
+        {
+            _deliver = deliver;
+            _stopped = false;
+        }
+    }
+
+    /// <summary>
+    /// Whether an event for <paramref name="kfId"/> may go from intake straight to a slot: not when the puppet's events
+    /// wait (unreachable, just registered), nor when memory holds enough already; those events wait in the store.
+    /// </summary>
+    public bool CanTakeFresh(string kfId, DateTime now)
+    {
+        if (tracker.HealthOf(kfId).IsWaiting(now))
+        {
+            return false;
+        }
+        lock (_gate)
+        {
+            return !_stopped && _deliver is not null && _held < _options.HandOffCapacity
+                && (!_lanes.TryGetValue(kfId, out var lane) || lane.Queued.Count < _options.MaxHeldPerPuppet);
+        }
+    }
+
+    /// <summary>Lanes holding their fill: the worker leaves these puppets' stored events where they are for now.</summary>
+    public IReadOnlyCollection<string> FullLanes()
+    {
+        lock (_gate)
+        {
+            return _lanes.Values.Where(l => l.Queued.Count >= _options.MaxHeldPerPuppet).Select(l => l.KfId).ToArray();
+        }
+    }
+
+    /// <summary>Events leased to this replica, to be delivered as slots allow.</summary>
+    public void Add(DeliveryRecord record) => Add([record]);
+
+    public void Add(IReadOnlyList<DeliveryRecord> records)
+    {
+        lock (_gate)
+        {
+            foreach (var record in records)
+            {
+                if (!_lanes.TryGetValue(record.KfId, out var lane))
+                {
+                    lane = new PuppetLane(record.KfId);
+                    _lanes[record.KfId] = lane;
+                }
+                lane.Queued.Enqueue(new HeldEvent(record));
+                _held++;
+                OfferTurn(lane);
+            }
+            StartWhatFits();
+        }
+    }
+
+    /// <summary>A probe of an unreachable puppet: its own pool, so probes never take healthy puppets' slots.</summary>
+    public void StartProbe(DeliveryRecord record)
+    {
+        lock (_gate)
+        {
+            _probesInFlight++;
+            Run(record, isProbe: true, lane: null);
+        }
+    }
+
+    /// <summary>Stops taking events and returns those not started, for the worker to hand back to the store.</summary>
+    public IReadOnlyList<DeliveryRecord> Stop()
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            var held = _lanes.Values.SelectMany(l => l.Queued).Where(h => !h.Dropped).Select(h => h.Record).ToList();
+            foreach (var lane in _lanes.Values)
+            {
+                lane.Queued.Clear();
+            }
+            _held = 0;
+            _turns.Clear();
+            return held;
+        }
+    }
+
+    /// <summary>Events waiting in memory whose lease ends before <paramref name="before"/>: the worker renews them, so a long wait never lets another claim take them.</summary>
+    public IReadOnlyList<HeldEvent> LeasesEndingBefore(DateTime before)
+    {
+        lock (_gate)
+        {
+            return _lanes.Values.SelectMany(l => l.Queued).Where(h => !h.Dropped && h.Record.LeaseUntil < before).ToArray();
+        }
+    }
+
+    /// <summary>A held event's lease was renewed (<paramref name="until"/>), or lost (null): then another claim delivers it, not this copy.</summary>
+    public void Renewed(HeldEvent held, DateTime? until)
+    {
+        lock (_gate)
+        {
+            if (until is { } end)
+            {
+                held.Record = held.Record with { LeaseUntil = end };
+            }
+            else
+            {
+                held.Dropped = true;
+            }
+        }
+    }
+
+    /// <summary>Attempts under way, for the worker to wait on at shutdown.</summary>
+    public Task[] Running()
+    {
+        lock (_gate)
+        {
+            return [.. _running];
+        }
+    }
+
+    private void OfferTurn(PuppetLane lane)
+    {
+        if (!lane.HasTurn && lane.Queued.Count > 0 && lane.InFlight < LimitFor(lane.KfId))
+        {
+            lane.HasTurn = true;
+            _turns.Enqueue(lane);
+        }
+    }
+
+    /// <summary>A puppet that has answered here gets its full share; one that has not, one attempt at a time.</summary>
+    private int LimitFor(string kfId) =>
+        tracker.HealthOf(kfId) is { IsUnreachable: false, LastSuccessAt: not null } ? _options.MaxInFlightPerPuppet : 1;
+
+    private void StartWhatFits()
+    {
+        while (!_stopped && _inFlight < _options.Concurrency && _turns.TryDequeue(out var lane))
+        {
+            lane.HasTurn = false;
+            if (lane.Queued.Count == 0 || lane.InFlight >= LimitFor(lane.KfId))
+            {
+                continue;
+            }
+            var held = lane.Queued.Dequeue();
+            _held--;
+            if (held.Dropped)
+            {
+                OfferTurn(lane);
+                continue;
+            }
+            var record = held.Record;
+            lane.InFlight++;
+            _inFlight++;
+            Run(record, isProbe: false, lane);
+            // Back to the end of the line: every lane with work gets a turn before this one's next.
+            OfferTurn(lane);
+        }
+    }
+
+    private void Run(DeliveryRecord record, bool isProbe, PuppetLane? lane)
+    {
+        var deliver = _deliver!;
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await deliver(record, isProbe);
+            }
+            catch (Exception exception)
+            {
+                // The lease expires and another attempt follows; nothing is lost.
+                logger.LogError(exception, "Delivery {DeliveryId} for {KfId} failed unexpectedly", record.Id, record.KfId);
+            }
+        });
+        _running.Add(task);
+        task.ContinueWith(done => Finished(done, record.KfId, isProbe, lane), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void Finished(Task task, string kfId, bool isProbe, PuppetLane? lane)
+    {
+        var wasFull = false;
+        lock (_gate)
+        {
+            _running.Remove(task);
+            if (isProbe)
+            {
+                _probesInFlight--;
+            }
+            if (lane is not null)
+            {
+                _inFlight--;
+                lane.InFlight--;
+                wasFull = lane.Queued.Count + 1 >= _options.MaxHeldPerPuppet;
+                if (lane.InFlight == 0 && lane.Queued.Count == 0)
+                {
+                    // Bounded memory: a lane lives only while it has work.
+                    _lanes.Remove(lane.KfId);
+                }
+                else
+                {
+                    OfferTurn(lane);
+                }
+            }
+            StartWhatFits();
+        }
+        if (isProbe)
+        {
+            tracker.EndProbe(kfId, time.GetUtcNow().UtcDateTime);
+        }
+        if (wasFull)
+        {
+            // Room again for this puppet's events that wait in the store.
+            signal.Notify();
+        }
+    }
+
+    private sealed class PuppetLane(string kfId)
+    {
+        public string KfId { get; } = kfId;
+
+        public Queue<HeldEvent> Queued { get; } = new();
+
+        public int InFlight { get; set; }
+
+        public bool HasTurn { get; set; }
+    }
+
+    /// <summary>An event in a lane; its lease may be renewed while it waits.</summary>
+    public sealed class HeldEvent(DeliveryRecord record)
+    {
+        public DeliveryRecord Record { get; set; } = record;
+
+        public bool Dropped { get; set; }
+    }
+}
