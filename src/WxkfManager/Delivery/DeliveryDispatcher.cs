@@ -8,11 +8,12 @@ namespace WxkfManager.Delivery;
 /// moment its enqueue commits, already leased, so it needs no claim and no poll; events the worker claims from
 /// the store (leftovers, due retries, expired leases) join the same lanes.
 /// <para>
-/// Fairness: each puppet has a lane, and lanes take turns. A puppet that has answered on this replica gets up to
-/// <see cref="DeliveryOptions.MaxInFlightPerPuppet"/> attempts in flight; one that has not yet answered gets one,
-/// so a fleet of endpoints that never answer holds one slot each until the first timeout marks them unreachable;
-/// from then on only their probes go out, from a pool of their own. Healthy puppets' deliveries therefore do not
-/// wait on broken ones.
+/// Fairness: each puppet has a lane, and lanes take turns. A puppet that has answered on this replica is proven:
+/// up to <see cref="DeliveryOptions.MaxInFlightPerPuppet"/> attempts in flight, from the proven pool of
+/// <see cref="DeliveryOptions.Concurrency"/> slots. One that has not yet answered gets one attempt at a time from a
+/// trial pool of the same size, so endpoints that accept and never answer hold one trial slot each until their first
+/// timeout marks them unreachable; from then on only their probes go out, from a probe pool. Proven puppets'
+/// deliveries therefore never wait on broken ones, however many there are.
 /// </para>
 /// </summary>
 public sealed class DeliveryDispatcher(
@@ -25,11 +26,13 @@ public sealed class DeliveryDispatcher(
     private readonly DeliveryOptions _options = options.Value;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, PuppetLane> _lanes = new(StringComparer.Ordinal);
-    private readonly Queue<PuppetLane> _turns = new();
+    private readonly Queue<PuppetLane> _provenTurns = new();
+    private readonly Queue<PuppetLane> _trialTurns = new();
     private readonly HashSet<Task> _running = [];
     private Func<DeliveryRecord, bool, Task>? _deliver;
     private int _held;
-    private int _inFlight;
+    private int _provenInFlight;
+    private int _trialInFlight;
     private int _probesInFlight;
     private bool _stopped;
 
@@ -48,6 +51,15 @@ public sealed class DeliveryDispatcher(
             {
                 return _held;
             }
+        }
+    }
+
+    /// <summary>Attempts under way for one puppet (probes aside).</summary>
+    public int InFlightFor(string kfId)
+    {
+        lock (_gate)
+        {
+            return _lanes.TryGetValue(kfId, out var lane) ? lane.InFlight : 0;
         }
     }
 
@@ -107,7 +119,12 @@ public sealed class DeliveryDispatcher(
     {
         lock (_gate)
         {
-            return _lanes.Values.Where(l => l.Queued.Count >= _options.MaxHeldPerPuppet).Select(l => l.KfId).ToArray();
+            var full = _lanes.Values.Where(l => l.Queued.Count >= _options.MaxHeldPerPuppet).ToArray();
+            foreach (var lane in full)
+            {
+                lane.ReportedFull = true;
+            }
+            return full.Select(l => l.KfId).ToArray();
         }
     }
 
@@ -139,7 +156,7 @@ public sealed class DeliveryDispatcher(
         lock (_gate)
         {
             _probesInFlight++;
-            Run(record, isProbe: true, lane: null);
+            Run(record, Pool.Probe, lane: null);
         }
     }
 
@@ -155,7 +172,8 @@ public sealed class DeliveryDispatcher(
                 lane.Queued.Clear();
             }
             _held = 0;
-            _turns.Clear();
+            _provenTurns.Clear();
+            _trialTurns.Clear();
             return held;
         }
     }
@@ -196,23 +214,41 @@ public sealed class DeliveryDispatcher(
 
     private void OfferTurn(PuppetLane lane)
     {
-        if (!lane.HasTurn && lane.Queued.Count > 0 && lane.InFlight < LimitFor(lane.KfId))
+        var proven = IsProven(lane.KfId);
+        if (!lane.HasTurn && lane.Queued.Count > 0 && lane.InFlight < (proven ? _options.MaxInFlightPerPuppet : 1))
         {
             lane.HasTurn = true;
-            _turns.Enqueue(lane);
+            (proven ? _provenTurns : _trialTurns).Enqueue(lane);
         }
     }
 
-    /// <summary>A puppet that has answered here gets its full share; one that has not, one attempt at a time.</summary>
-    private int LimitFor(string kfId) =>
-        tracker.HealthOf(kfId) is { IsUnreachable: false, LastSuccessAt: not null } ? _options.MaxInFlightPerPuppet : 1;
+    /// <summary>A puppet that has answered on this replica and answers still.</summary>
+    private bool IsProven(string kfId) => tracker.HealthOf(kfId) is { IsUnreachable: false, LastSuccessAt: not null };
 
     private void StartWhatFits()
     {
-        while (!_stopped && _inFlight < _options.Concurrency && _turns.TryDequeue(out var lane))
+        StartFrom(_provenTurns, proven: true);
+        StartFrom(_trialTurns, proven: false);
+    }
+
+    /// <summary>Lanes take turns within their pool: proven puppets share <see cref="DeliveryOptions.Concurrency"/> slots, and
+    /// puppets not yet proven as many again, so endpoints that never answer cannot take a proven puppet's slot.</summary>
+    private void StartFrom(Queue<PuppetLane> turns, bool proven)
+    {
+        while (!_stopped && (proven ? _provenInFlight : _trialInFlight) < _options.Concurrency && turns.TryDequeue(out var lane))
         {
             lane.HasTurn = false;
-            if (lane.Queued.Count == 0 || lane.InFlight >= LimitFor(lane.KfId))
+            if (IsProven(lane.KfId) != proven)
+            {
+                // It answered (or stopped answering) since it queued: its turn is in the other pool now.
+                OfferTurn(lane);
+                if (!proven)
+                {
+                    StartFrom(_provenTurns, proven: true);
+                }
+                continue;
+            }
+            if (lane.Queued.Count == 0 || lane.InFlight >= (proven ? _options.MaxInFlightPerPuppet : 1))
             {
                 continue;
             }
@@ -223,18 +259,25 @@ public sealed class DeliveryDispatcher(
                 OfferTurn(lane);
                 continue;
             }
-            var record = held.Record;
             lane.InFlight++;
-            _inFlight++;
-            Run(record, isProbe: false, lane);
+            if (proven)
+            {
+                _provenInFlight++;
+            }
+            else
+            {
+                _trialInFlight++;
+            }
+            Run(held.Record, proven ? Pool.Proven : Pool.Trial, lane);
             // Back to the end of the line: every lane with work gets a turn before this one's next.
             OfferTurn(lane);
         }
     }
 
-    private void Run(DeliveryRecord record, bool isProbe, PuppetLane? lane)
+    private void Run(DeliveryRecord record, Pool pool, PuppetLane? lane)
     {
         var deliver = _deliver!;
+        var isProbe = pool == Pool.Probe;
         var task = Task.Run(async () =>
         {
             try
@@ -248,24 +291,32 @@ public sealed class DeliveryDispatcher(
             }
         });
         _running.Add(task);
-        task.ContinueWith(done => Finished(done, record.KfId, isProbe, lane), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        task.ContinueWith(done => Finished(done, record.KfId, pool, lane), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private void Finished(Task task, string kfId, bool isProbe, PuppetLane? lane)
+    private void Finished(Task task, string kfId, Pool pool, PuppetLane? lane)
     {
-        var wasFull = false;
+        var roomAgain = false;
         lock (_gate)
         {
             _running.Remove(task);
-            if (isProbe)
+            switch (pool)
             {
-                _probesInFlight--;
+                case Pool.Probe:
+                    _probesInFlight--;
+                    break;
+                case Pool.Proven:
+                    _provenInFlight--;
+                    break;
+                case Pool.Trial:
+                    _trialInFlight--;
+                    break;
             }
             if (lane is not null)
             {
-                _inFlight--;
                 lane.InFlight--;
-                wasFull = lane.Queued.Count + 1 >= _options.MaxHeldPerPuppet;
+                roomAgain = lane.ReportedFull && lane.Queued.Count < _options.MaxHeldPerPuppet;
+                lane.ReportedFull &= !roomAgain;
                 if (lane.InFlight == 0 && lane.Queued.Count == 0)
                 {
                     // Bounded memory: a lane lives only while it has work.
@@ -278,11 +329,11 @@ public sealed class DeliveryDispatcher(
             }
             StartWhatFits();
         }
-        if (isProbe)
+        if (pool == Pool.Probe)
         {
             tracker.EndProbe(kfId, time.GetUtcNow().UtcDateTime);
         }
-        if (wasFull)
+        if (roomAgain)
         {
             // Room again for this puppet's events that wait in the store.
             signal.Notify();
@@ -298,6 +349,16 @@ public sealed class DeliveryDispatcher(
         public int InFlight { get; set; }
 
         public bool HasTurn { get; set; }
+
+        /// <summary>The worker was told to leave this puppet's stored events be; it hears when there is room again.</summary>
+        public bool ReportedFull { get; set; }
+    }
+
+    private enum Pool
+    {
+        Proven,
+        Trial,
+        Probe,
     }
 
     /// <summary>An event in a lane; its lease may be renewed while it waits.</summary>

@@ -38,7 +38,10 @@ public sealed class DeliveryOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Deliveries in flight at once (probes of unreachable puppets aside): a bound on sockets, not a share.</summary>
+    /// <summary>
+    /// Deliveries in flight at once to puppets that have answered on this replica; as many again may go to puppets
+    /// not yet heard from (one each), and probes of unreachable ones have a pool of their own (ProbeConcurrency).
+    /// </summary>
     [Range(1, 4096)]
     public int Concurrency { get; set; } = 64;
 
