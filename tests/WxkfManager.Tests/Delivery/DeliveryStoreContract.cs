@@ -126,6 +126,90 @@ public abstract class DeliveryStoreContract
     }
 
     [Fact]
+    public async Task Enqueue_SaysWhetherItStoredTheRecord_RequeuedAnEarlierDeadCopy_OrFoundADuplicate()
+    {
+        var store = await CreateStoreAsync();
+        var first = NewRecord();
+        var dead = NewRecord(state: DeliveryState.Dead);
+        await store.EnqueueAsync(dead, Ct);
+
+        Assert.Equal(EnqueueOutcome.Queued, await store.EnqueueAsync(first, Ct));
+        Assert.Equal(EnqueueOutcome.Duplicate, await store.EnqueueAsync(first with { Id = Guid.NewGuid().ToString("N") }, Ct));
+        var repeat = NewRecord() with { KfId = dead.KfId, TokenKey = dead.TokenKey };
+        Assert.Equal(EnqueueOutcome.Requeued, await store.EnqueueAsync(repeat, Ct));
+        // The repeat itself was not stored: the dead copy is queued in its place, unleased.
+        Assert.Null(await store.FindAsync(repeat.Id, Ct));
+        Assert.Null((await store.FindAsync(dead.Id, Ct))!.LeaseOwner);
+    }
+
+    [Fact]
+    public async Task LeasedInsert_IsNotClaimable_UntilItsLeaseEnds_AndItsTokenCompletesIt()
+    {
+        var store = await CreateStoreAsync();
+        // A store that ends leases by its own clock compares them with the real time.
+        var now = LeasesUseStoreClock ? DateTime.UtcNow : T0;
+        var record = NewRecord() with { LeaseOwner = "replica-a/token-1", LeaseUntil = now.AddSeconds(30), Claims = 1 };
+
+        Assert.Equal(EnqueueOutcome.Queued, await store.EnqueueAsync(record, Ct));
+
+        Assert.Empty(await store.ClaimDueAsync("replica-b", 10, now.AddSeconds(10), Lease, Ct));
+        Assert.True(await store.MarkDeliveredAsync(record.Id, "replica-a/token-1", 1, now.AddSeconds(1), Ct));
+        Assert.Equal(DeliveryState.Delivered, (await store.FindAsync(record.Id, Ct))!.State);
+    }
+
+    [Fact]
+    public async Task LeasedInsert_WhoseReplicaDied_IsClaimedOnceTheLeaseEnds_CountingTheClaim()
+    {
+        if (LeasesUseStoreClock)
+        {
+            Assert.Skip("this store ends leases by its own clock; the two-replica integration test covers it");
+        }
+        var store = await CreateStoreAsync();
+        var record = NewRecord() with { LeaseOwner = "replica-a/token-1", LeaseUntil = T0.AddSeconds(30), Claims = 1 };
+        await store.EnqueueAsync(record, Ct);
+
+        var claimed = Assert.Single(await store.ClaimDueAsync("replica-b", 10, T0.AddSeconds(31), Lease, Ct));
+
+        Assert.Equal(2, claimed.Claims);
+        Assert.StartsWith("replica-b/", claimed.LeaseOwner);
+        Assert.False(await store.MarkDeliveredAsync(record.Id, "replica-a/token-1", 1, T0.AddSeconds(32), Ct));
+    }
+
+    [Fact]
+    public async Task RenewLease_MovesTheEndOfTheCallersLease_AndNobodyElses()
+    {
+        if (LeasesUseStoreClock)
+        {
+            Assert.Skip("this store ends leases by its own clock; the two-replica integration test covers it");
+        }
+        var store = await CreateStoreAsync();
+        var record = NewRecord() with { LeaseOwner = "replica-a/token-1", LeaseUntil = T0.AddSeconds(30), Claims = 1 };
+        await store.EnqueueAsync(record, Ct);
+
+        Assert.True(await store.RenewLeaseAsync(record.Id, "replica-a/token-1", T0.AddSeconds(90), Ct));
+        Assert.False(await store.RenewLeaseAsync(record.Id, "replica-b/token-2", T0.AddSeconds(200), Ct));
+
+        Assert.Empty(await store.ClaimDueAsync("replica-b", 10, T0.AddSeconds(60), Lease, Ct));
+        // Handing it back: the lease ends now, and any replica may take it.
+        Assert.True(await store.RenewLeaseAsync(record.Id, "replica-a/token-1", T0.AddSeconds(60), Ct));
+        Assert.Single(await store.ClaimDueAsync("replica-b", 10, T0.AddSeconds(60), Lease, Ct));
+    }
+
+    [Fact]
+    public async Task MarkDelivered_DropsTheBody_AndKeepsTheKeysThatRecogniseResends()
+    {
+        var store = await CreateStoreAsync();
+        var record = NewRecord();
+        await store.EnqueueAsync(record, Ct);
+        var claimed = await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct);
+
+        Assert.True(await store.MarkDeliveredAsync(record.Id, TokenOf(claimed, record.Id), 1, T0.AddSeconds(1), Ct));
+
+        Assert.Equal("", (await store.FindAsync(record.Id, Ct))!.Body);
+        Assert.Equal(EnqueueOutcome.Duplicate, await store.EnqueueAsync(record with { Id = Guid.NewGuid().ToString("N") }, Ct));
+    }
+
+    [Fact]
     public async Task Claim_LeavesOutWaitingPuppets_UnlessTheirEventsRanOutOfTime()
     {
         var store = await CreateStoreAsync();
