@@ -1,22 +1,29 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace WxkfManager.LoadTest;
 
 /// <summary>
-/// Serves any number of puppets at /p/{n}/callback on one port and counts distinct deliveries
-/// (by msg_signature, which is unique per generated callback). It does no crypto of its own, so it
-/// takes as little of the shared CPU as possible.
+/// Serves any number of puppets at /p/{n}/callback on one port and records when each distinct callback
+/// first arrived (by msg_signature, unique per generated callback; a Stopwatch timestamp, comparable
+/// with the generator's send times). It does no crypto of its own, so it takes as little of the shared
+/// CPU as possible.
 /// </summary>
 public sealed class PuppetFleet : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, byte> _delivered = new();
+    private readonly ConcurrentDictionary<string, long> _received = new(StringComparer.Ordinal);
     private WebApplication _app = null!;
 
     public string BaseUrl { get; private set; } = "";
 
-    public int Delivered => _delivered.Count;
+    public int Delivered => _received.Count;
+
+    public bool TryGetReceipt(string key, out long timestamp) => _received.TryGetValue(key, out timestamp);
+
+    /// <summary>Forgets what arrived, between phases (keys of one phase are never reused in another anyway).</summary>
+    public void Reset() => _received.Clear();
 
     public static async Task<PuppetFleet> StartAsync()
     {
@@ -27,7 +34,7 @@ public sealed class PuppetFleet : IAsyncDisposable
         var app = builder.Build();
         app.MapPost("/p/{n}/callback", (HttpRequest request) =>
         {
-            fleet._delivered.TryAdd(request.Query["msg_signature"].ToString(), 0);
+            fleet._received.TryAdd(request.Query["msg_signature"].ToString(), Stopwatch.GetTimestamp());
             return Results.Text("success");
         });
         await app.StartAsync();
