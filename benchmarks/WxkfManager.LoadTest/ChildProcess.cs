@@ -47,7 +47,7 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    private static void KillAll()
+    public static void KillAll()
     {
         foreach (var process in Live.Values)
         {

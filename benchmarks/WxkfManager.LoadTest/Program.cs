@@ -24,29 +24,41 @@ if (!File.Exists(options.ServiceDll))
 }
 
 ChildProcess.KillAllOnExit();
-var pinning = CpuPinning.Apply(options.ServiceCpus);
-Console.Error.WriteLine($"load test: scenario {options.Scenario}; {pinning.Description}");
-await using var fleet = await PuppetFleet.StartAsync();
+try
+{
+    var pinning = CpuPinning.Apply(options.ServiceCpus);
+    Console.Error.WriteLine($"load test: scenario {options.Scenario}; {pinning.Description}");
+    await using var fleet = await PuppetFleet.StartAsync();
 
-Console.WriteLine($"# WxkfManager load test, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores visible to the generator, .NET {Environment.Version}");
-Console.WriteLine();
-var complete = true;
-if (options.Runs("throughput"))
-{
-    var outcomes = await ThroughputScenario.RunAsync(options, pinning, fleet);
-    ThroughputScenario.Report(options, pinning, outcomes);
-    complete &= outcomes.Where(o => o.Server != "endpoint").All(o => o.Delivery.Delivered == o.Delivery.Expected);
+    Console.WriteLine($"# WxkfManager load test, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores available, .NET {Environment.Version}");
+    Console.WriteLine();
+    var complete = true;
+    if (options.Runs("throughput"))
+    {
+        var outcomes = await ThroughputScenario.RunAsync(options, pinning, fleet);
+        ThroughputScenario.Report(options, pinning, outcomes);
+        complete &= outcomes.Where(o => o.Server != "endpoint").All(o => o.Delivery.Delivered == o.Delivery.Expected);
+    }
+    if (options.Runs("fleet"))
+    {
+        var report = await FleetScenario.RunAsync(options, pinning, fleet);
+        FleetScenario.Print(options, pinning, report);
+        complete &= !report.OutOfBudget;
+    }
+    if (options.Runs("noisy"))
+    {
+        var report = await NoisyScenario.RunAsync(options, pinning, fleet);
+        NoisyScenario.Print(options, pinning, report);
+    }
+    // Non-zero when an acknowledged event was not delivered or the fleet did not fit its budget: worth a look.
+    return complete ? 0 : 1;
 }
-if (options.Runs("fleet"))
+catch (Exception e) when (e is InvalidOperationException or HttpRequestException or ArgumentException or IOException)
 {
-    var report = await FleetScenario.RunAsync(options, pinning, fleet);
-    FleetScenario.Print(options, pinning, report);
-    complete &= !report.OutOfBudget;
+    Console.Error.WriteLine("load test failed: " + e.Message);
+    return 3;
 }
-if (options.Runs("noisy"))
+finally
 {
-    var report = await NoisyScenario.RunAsync(options, pinning, fleet);
-    NoisyScenario.Print(options, pinning, report);
+    ChildProcess.KillAll();
 }
-// Non-zero when an acknowledged event was not delivered or the fleet did not fit its budget: worth a look.
-return complete ? 0 : 1;

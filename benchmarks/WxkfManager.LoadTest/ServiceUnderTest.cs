@@ -33,11 +33,39 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     {
         Process = process;
         _work = work;
-        Admin = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = process.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Admin = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, ConnectCallback = ConnectFromManyAddressesAsync })
+        {
+            BaseAddress = process.BaseAddress,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
     }
 
     public ChildProcess Process { get; }
+
+    private static int _nextSource;
+
+    /// <summary>
+    /// Each management connection comes from another loopback address (127.0.0.2 to 127.0.0.251), as puppets
+    /// come from their own hosts in production: the per-address management rate limit (at most 100,000 a
+    /// minute) would otherwise be what a 100,000-puppet registration measures.
+    /// </summary>
+    private static async ValueTask<Stream> ConnectFromManyAddressesAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            var source = 2 + (int)((uint)Interlocked.Increment(ref _nextSource) % 250);
+            socket.Bind(new System.Net.IPEndPoint(new System.Net.IPAddress([127, 0, 0, (byte)source]), 0));
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     public HttpClient Admin { get; }
 
@@ -55,7 +83,7 @@ public sealed class ServiceUnderTest : IAsyncDisposable
                 ["LOG_PATH"] = Path.Combine(work.FullName, "logs"),
                 ["Serilog__MinimumLevel__Default"] = "Warning",
                 ["MANAGER_API_KEY"] = apiKey,
-                ["Security__ManagementRequestsPerMinute"] = "100000000",
+                ["Security__ManagementRequestsPerMinute"] = "100000", // the largest it takes; registrations also spread over source addresses
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
             }, "/ready");
             return new ServiceUnderTest(process, work, apiKey);
