@@ -42,7 +42,7 @@ public sealed class ChildProcess : IAsyncDisposable
             {
                 Console.Error.WriteLine($"{context.Signal}: stopping {Live.Count} child process(es)");
                 KillAll();
-                context.Cancel = false;
+                Environment.Exit(128 + context.Signal switch { PosixSignal.SIGINT => 2, PosixSignal.SIGTERM => 15, _ => 1 });
             }));
         }
     }

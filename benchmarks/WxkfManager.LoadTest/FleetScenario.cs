@@ -92,7 +92,7 @@ public static class FleetScenario
         Console.WriteLine();
         Console.WriteLine($"Service RSS after registering {Stats.N(report.Registered)}: {Stats.F(report.RssMiB, "F0")} MiB (peak so far {Stats.F(report.PeakRssMiB, "F0")} MiB).");
         Console.WriteLine();
-        Console.WriteLine($"Load as fast as answered for {options.Seconds} s against {Stats.N(report.Small.Result.Acked > 0 ? Math.Min(options.Puppets, report.Wanted) : 0)} of the puppets (one per corp):");
+        Console.WriteLine($"Load as fast as answered for {options.Seconds} s against {Stats.N(Math.Min(options.Puppets, report.Wanted))} of the puppets, spread over the corps (puppet j is in corp j mod {options.Corps}); both runs in the same service process:");
         Console.WriteLine();
         Console.WriteLine("| registered | answered/s | ack p50 / p99 / max ms | delivered / acked | peak RSS MiB |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");

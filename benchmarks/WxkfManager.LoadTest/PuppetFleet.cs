@@ -30,6 +30,9 @@ public sealed class PuppetFleet : IAsyncDisposable
         var fleet = new PuppetFleet();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // Signals belong to the tool (ChildProcess.KillAllOnExit), not to this in-process host: its console
+        // lifetime would take Ctrl-C as "stop the fleet" and block the tool's exit until the host is disposed.
+        builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
         builder.WebHost.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
         var app = builder.Build();
         app.MapPost("/p/{n}/callback", (HttpRequest request) =>
@@ -44,4 +47,11 @@ public sealed class PuppetFleet : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
+
+internal sealed class NoSignalLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
