@@ -32,6 +32,9 @@ try
 
     Console.WriteLine($"# WxkfManager load test, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores available, .NET {Environment.Version}");
     Console.WriteLine();
+    // Other work on the machine moves every absolute figure: the load average says how much there was.
+    Console.WriteLine($"Load average at the start: {LoadAverage()}.");
+    Console.WriteLine();
     var complete = true;
     if (options.Runs("throughput"))
     {
@@ -50,6 +53,7 @@ try
         var report = await NoisyScenario.RunAsync(options, pinning, fleet);
         NoisyScenario.Print(options, pinning, report);
     }
+    Console.WriteLine($"Load average at the end: {LoadAverage()}.");
     // Non-zero when an acknowledged event was not delivered or the fleet did not fit its budget: worth a look.
     return complete ? 0 : 1;
 }
@@ -62,3 +66,6 @@ finally
 {
     ChildProcess.KillAll();
 }
+
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) + " (1, 5, 15 min)" : "unknown";
