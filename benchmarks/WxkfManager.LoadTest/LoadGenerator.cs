@@ -88,8 +88,7 @@ public static class LoadGenerator
 
         await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Task.Run(WorkerAsync)));
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var count = Math.Min(next, requests.Count);
-        var measured = latencies.Take(count).Where(l => l > 0).Order().ToArray();
-        return new LoadResult(count, acked, failed, seconds, measured, started, sentAt, ackedAt);
+        var measured = latencies.Where(l => l > 0).Order().ToArray();
+        return new LoadResult(sentAt.Count(t => t != 0), acked, failed, seconds, measured, started, sentAt, ackedAt);
     }
 }
