@@ -47,6 +47,11 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    private static readonly ConcurrentDictionary<string, byte> Scratch = new();
+
+    /// <summary>A directory a child writes to (the service's data and logs), deleted with it on any exit.</summary>
+    public static void DeleteOnExit(DirectoryInfo directory) => Scratch[directory.FullName] = 0;
+
     public static void KillAll()
     {
         foreach (var process in Live.Values)
@@ -54,10 +59,22 @@ public sealed class ChildProcess : IAsyncDisposable
             try
             {
                 process.Kill(entireProcessTree: true);
+                process.WaitForExit(TimeSpan.FromSeconds(5));
             }
             catch (InvalidOperationException)
             {
                 // Already gone.
+            }
+        }
+        foreach (var directory in Scratch.Keys)
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone already, or still held: it is under the temp directory either way.
             }
         }
     }

@@ -72,6 +72,7 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     public static async Task<ServiceUnderTest> StartAsync(LoadOptions options, CpuPinning pinning, string name)
     {
         var work = Directory.CreateTempSubdirectory("wxkf-load-");
+        ChildProcess.DeleteOnExit(work);
         var apiKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         var port = ChildProcess.FreePort();
         try
