@@ -1,20 +1,83 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace WxkfManager.LoadTest;
 
-/// <summary>A server in a process of its own (the manager, or the do-nothing baseline), so its memory and CPU are its own.</summary>
+/// <summary>
+/// A server in a process of its own (the manager, or a baseline), so its memory and CPU are its own.
+/// Every child is killed when this tool exits, however it exits short of SIGKILL: normal end, an
+/// exception, Ctrl-C, SIGTERM or SIGHUP (see <see cref="KillAllOnExit"/>).
+/// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
+    private static readonly ConcurrentDictionary<int, Process> Live = new();
+    private static readonly List<PosixSignalRegistration> SignalRegistrations = [];
+    // Variables the service would read from the developer's shell and that would change what is measured.
+    private static readonly string[] Inherited = ["MONGO_URI", "MANAGER_API_KEY", "MANAGER_OPERATOR_KEY", "MANAGER_ALLOWED_NETWORKS", "SECRETS_ENCRYPTION_KEY"];
+
     private readonly Process _process;
 
-    private ChildProcess(Process process, Uri baseAddress)
+    private ChildProcess(Process process, Uri baseAddress, string name)
     {
         _process = process;
         BaseAddress = baseAddress;
+        Name = name;
     }
 
     public Uri BaseAddress { get; }
+
+    public string Name { get; }
+
+    public int Id => _process.Id;
+
+    public static void KillAllOnExit()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
+        {
+            SignalRegistrations.Add(PosixSignalRegistration.Create(signal, context =>
+            {
+                Console.Error.WriteLine($"{context.Signal}: stopping {Live.Count} child process(es)");
+                KillAll();
+                Environment.Exit(128 + context.Signal switch { PosixSignal.SIGINT => 2, PosixSignal.SIGTERM => 15, _ => 1 });
+            }));
+        }
+    }
+
+    private static readonly ConcurrentDictionary<string, byte> Scratch = new();
+
+    /// <summary>A directory a child writes to (the service's data and logs), deleted with it on any exit.</summary>
+    public static void DeleteOnExit(DirectoryInfo directory) => Scratch[directory.FullName] = 0;
+
+    public static void KillAll()
+    {
+        foreach (var process in Live.Values)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(TimeSpan.FromSeconds(5));
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+        }
+        foreach (var directory in Scratch.Keys)
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone already, or still held: it is under the temp directory either way.
+            }
+        }
+    }
 
     public static int FreePort()
     {
@@ -25,19 +88,26 @@ public sealed class ChildProcess : IAsyncDisposable
         return port;
     }
 
-    public static async Task<ChildProcess> StartAsync(IEnumerable<string> arguments, int port, IDictionary<string, string> environment, string readyPath)
+    public static async Task<ChildProcess> StartAsync(string name, CpuPinning pinning, IReadOnlyList<string> dotnetArguments, int port,
+        IDictionary<string, string> environment, string readyPath)
     {
-        var start = new ProcessStartInfo("dotnet", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var (file, arguments) = pinning.Wrap(dotnetArguments);
+        var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var key in Inherited)
+        {
+            start.Environment.Remove(key);
+        }
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;
         }
         var process = Process.Start(start)!;
+        Live[process.Id] = process;
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  child: " + e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"  {name}: {e.Data}"); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var child = new ChildProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        var child = new ChildProcess(process, new Uri($"http://127.0.0.1:{port}/"), name);
         using var client = new HttpClient { BaseAddress = child.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 300 && !process.HasExited; i++)
         {
@@ -48,20 +118,35 @@ public sealed class ChildProcess : IAsyncDisposable
                     return child;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
             }
             await Task.Delay(200);
         }
         await child.DisposeAsync();
-        throw new InvalidOperationException("child process did not become ready: dotnet " + string.Join(' ', arguments));
+        throw new InvalidOperationException($"{name} did not become ready: {file} {string.Join(' ', arguments)}");
     }
 
     /// <summary>Peak resident set size (VmHWM) in MiB, from /proc.</summary>
-    public double PeakRssMiB()
+    public double PeakRssMiB() => StatusKiB("VmHWM:") / 1024.0;
+
+    /// <summary>Resident set size now (VmRSS) in MiB.</summary>
+    public double RssMiB() => StatusKiB("VmRSS:") / 1024.0;
+
+    /// <summary>User plus system CPU time the process has used so far, in seconds (from /proc/pid/stat).</summary>
+    public double CpuSeconds()
     {
-        var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        // Fields after the command name, which is in parentheses and may hold spaces: utime is the 14th field, stime the 15th.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return ticks / 100.0; // USER_HZ is 100 on Linux.
+    }
+
+    private double StatusKiB(string field)
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
+        return line is null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 
     public async ValueTask DisposeAsync()
@@ -71,6 +156,7 @@ public sealed class ChildProcess : IAsyncDisposable
             _process.Kill(entireProcessTree: true);
         }
         await _process.WaitForExitAsync();
+        Live.TryRemove(_process.Id, out _);
         _process.Dispose();
     }
 }

@@ -2,26 +2,27 @@ using System.Diagnostics;
 
 namespace WxkfManager.LoadTest;
 
-public sealed record PreparedRequest(string PathAndQuery, byte[] Body);
+/// <summary>One pre-built callback; <paramref name="Key"/> is its msg_signature, by which the fleet records its arrival.</summary>
+public sealed record PreparedRequest(string PathAndQuery, byte[] Body, string Key);
 
-public sealed record LoadResult(int Sent, int Acked, int Failed, double Seconds, double[] LatenciesMs)
+/// <summary>
+/// What one load phase saw. <see cref="SentAt"/> holds each request's send time (Stopwatch timestamp, 0 when
+/// never sent) and <see cref="AckedAt"/> its 2xx answer time (0 when not answered 2xx), by request index.
+/// </summary>
+public sealed record LoadResult(int Sent, int Acked, int Failed, double Seconds, double[] LatenciesMs, long Started, long[] SentAt, long[] AckedAt)
 {
     public double AckedPerSecond => Acked / Seconds;
 
-    public double Percentile(double p)
-    {
-        if (LatenciesMs.Length == 0)
-        {
-            return double.NaN;
-        }
-        var index = (int)Math.Ceiling(p / 100 * LatenciesMs.Length) - 1;
-        return LatenciesMs[Math.Clamp(index, 0, LatenciesMs.Length - 1)];
-    }
+    public double Percentile(double p) => Stats.Percentile(LatenciesMs, p);
+
+    public double Max => LatenciesMs.Length == 0 ? double.NaN : LatenciesMs[^1];
 }
 
 /// <summary>
 /// Sends prepared requests over a fixed number of connections, either as fast as they are answered
-/// (rate 0) or paced to a target rate, and records each request's latency.
+/// (rate 0) or paced to a target rate, and records each request's latency. Latency is measured from
+/// the moment a request is actually sent; a paced request that is sent late because all connections
+/// were busy is counted in <see cref="LoadResult.Sent"/> but its wait is not in its latency.
 /// </summary>
 public static class LoadGenerator
 {
@@ -30,6 +31,8 @@ public static class LoadGenerator
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         using var client = new HttpClient(handler) { BaseAddress = target, Timeout = TimeSpan.FromSeconds(10) };
         var latencies = new double[requests.Count];
+        var sentAt = new long[requests.Count];
+        var ackedAt = new long[requests.Count];
         var next = -1;
         var acked = 0;
         var failed = 0;
@@ -57,14 +60,17 @@ public static class LoadGenerator
                 }
                 var request = requests[i];
                 var sent = Stopwatch.GetTimestamp();
+                sentAt[i] = sent;
                 try
                 {
                     using var content = new ByteArrayContent(request.Body);
                     content.Headers.TryAddWithoutValidation("Content-Type", "text/xml");
                     using var response = await client.PostAsync(request.PathAndQuery, content);
-                    latencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+                    var answered = Stopwatch.GetTimestamp();
+                    latencies[i] = Stopwatch.GetElapsedTime(sent, answered).TotalMilliseconds;
                     if (response.IsSuccessStatusCode)
                     {
+                        ackedAt[i] = answered;
                         Interlocked.Increment(ref acked);
                     }
                     else
@@ -72,7 +78,7 @@ public static class LoadGenerator
                         Interlocked.Increment(ref failed);
                     }
                 }
-                catch (HttpRequestException)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
                     latencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
                     Interlocked.Increment(ref failed);
@@ -82,8 +88,7 @@ public static class LoadGenerator
 
         await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => Task.Run(WorkerAsync)));
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var count = Math.Min(next, requests.Count);
-        var measured = latencies.Take(count).Where(l => l > 0).OrderBy(l => l).ToArray();
-        return new LoadResult(count, acked, failed, seconds, measured);
+        var measured = latencies.Where(l => l > 0).Order().ToArray();
+        return new LoadResult(sentAt.Count(t => t != 0), acked, failed, seconds, measured, started, sentAt, ackedAt);
     }
 }

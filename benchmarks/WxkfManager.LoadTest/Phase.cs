@@ -1,0 +1,83 @@
+using System.Diagnostics;
+
+namespace WxkfManager.LoadTest;
+
+/// <summary>How the acknowledged requests of one phase reached the puppet fleet.</summary>
+/// <param name="Expected">Acknowledged requests that should arrive.</param>
+/// <param name="Delivered">Of those, how many arrived before the wait ended.</param>
+/// <param name="SustainedPerSecond">Delivered count / seconds from the load's start to the last arrival (load plus drain).</param>
+/// <param name="DrainSeconds">From the end of the load to the last arrival.</param>
+/// <param name="LatenciesMs">Arrival minus send, ascending; +∞ for an acknowledged request that never arrived.</param>
+public sealed record DeliveryOutcome(int Expected, int Delivered, double SustainedPerSecond, double DrainSeconds, double[] LatenciesMs)
+{
+    public static readonly DeliveryOutcome None = new(0, 0, double.NaN, double.NaN, []);
+}
+
+/// <summary>One load phase against one server: what the generator saw, how delivery went, and the server's cost.</summary>
+/// <param name="RanOut">The generator sent every prepared request before the phase's time was up.</param>
+public sealed record PhaseOutcome(string Server, string LoadName, LoadResult Result, DeliveryOutcome Delivery, double PeakRssMiB, double CpuMsPerEvent, bool RanOut);
+
+public static class Phase
+{
+    /// <summary>Requests per second prepared for an as-fast-as-answered phase: more than any server here answers on 2 cores.</summary>
+    public const int MaxRatePrepared = 15_000;
+
+    public static async Task<PhaseOutcome> RunAsync(string server, ChildProcess process, PuppetFleet? fleet, IReadOnlyList<Puppet> puppets,
+        string tag, int rate, LoadOptions options, Func<int, bool>? counted = null)
+    {
+        var count = (rate > 0 ? rate : MaxRatePrepared) * options.Seconds;
+        var requests = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(puppets, count), tag);
+        Console.Error.WriteLine($"  {server}: {(rate > 0 ? $"{rate}/s" : "max")} for {options.Seconds} s ({count} prepared)");
+        var cpuBefore = process.CpuSeconds();
+        var result = await LoadGenerator.RunAsync(process.BaseAddress, requests, options.Connections, rate, options.Duration);
+        var cpu = process.CpuSeconds() - cpuBefore;
+        var delivery = fleet is null ? DeliveryOutcome.None : await AwaitDeliveryAsync(fleet, requests, result, counted ?? (_ => true), DrainLimit(options));
+        fleet?.Reset();
+        var outcome = new PhaseOutcome(server, rate > 0 ? $"{rate}/s" : "max", result, delivery, process.PeakRssMiB(),
+            result.Acked == 0 ? double.NaN : cpu * 1000 / result.Acked, result.Sent == requests.Count && result.Seconds < options.Seconds * 0.95);
+        Console.Error.WriteLine($"    answered {Stats.F(result.AckedPerSecond, "F0")}/s, ack p99 {Stats.F(result.Percentile(99))} ms, delivered {delivery.Delivered}/{delivery.Expected}");
+        return outcome;
+    }
+
+    public static TimeSpan DrainLimit(LoadOptions options) => TimeSpan.FromSeconds(Math.Max(30, options.Seconds * 3));
+
+    /// <summary>Waits until every acknowledged request that <paramref name="counted"/> selects has arrived, or the limit.</summary>
+    public static async Task<DeliveryOutcome> AwaitDeliveryAsync(PuppetFleet fleet, IReadOnlyList<PreparedRequest> requests, LoadResult result,
+        Func<int, bool> counted, TimeSpan limit)
+    {
+        var expected = Enumerable.Range(0, requests.Count).Where(i => result.AckedAt[i] != 0 && counted(i)).ToArray();
+        var loadEnded = Stopwatch.GetTimestamp();
+        var pending = expected.ToList();
+        while (pending.Count > 0 && Stopwatch.GetElapsedTime(loadEnded) < limit)
+        {
+            pending.RemoveAll(i => fleet.TryGetReceipt(requests[i].Key, out _));
+            if (pending.Count > 0)
+            {
+                await Task.Delay(100);
+            }
+        }
+        var latencies = new double[expected.Length];
+        long last = 0;
+        var delivered = 0;
+        for (var n = 0; n < expected.Length; n++)
+        {
+            var i = expected[n];
+            if (fleet.TryGetReceipt(requests[i].Key, out var received))
+            {
+                delivered++;
+                last = Math.Max(last, received);
+                latencies[n] = Stopwatch.GetElapsedTime(result.SentAt[i], received).TotalMilliseconds;
+            }
+            else
+            {
+                latencies[n] = double.PositiveInfinity;
+            }
+        }
+        Array.Sort(latencies);
+        var endOfLoad = result.Started + (long)(result.Seconds * Stopwatch.Frequency);
+        return last == 0
+            ? new DeliveryOutcome(expected.Length, 0, 0, double.NaN, latencies)
+            : new DeliveryOutcome(expected.Length, delivered, delivered / Stopwatch.GetElapsedTime(result.Started, last).TotalSeconds,
+                Math.Max(0, Stopwatch.GetElapsedTime(endOfLoad, last).TotalSeconds), latencies);
+    }
+}
