@@ -10,9 +10,10 @@ namespace WxkfManager.Delivery;
 /// The delivery queue shared by several manager replicas, in the registry's database. Each claim is one
 /// atomic find-and-modify, so two workers never lease the same record; lease times are the server's
 /// clock (<c>$$NOW</c>), so replicas with skewed clocks agree on when a lease ends. Finished records carry
-/// <c>purgeAt</c> and a TTL index removes them, so no replica runs a purge loop.
+/// <c>purgeAt</c> and a TTL index removes them, so no replica runs a purge loop. Enqueues and completions
+/// are grouped (see MongoDeliveryStore.Groups.cs).
 /// </summary>
-public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
+public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IAsyncDisposable
 {
     public const string CollectionName = "wxkfdeliveries";
 
@@ -34,6 +35,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     private readonly IMongoCollection<DeliveryDocument> _collection;
     private readonly ILogger<MongoDeliveryStore> _logger;
     private readonly DeliveryOptions _retention;
+    private readonly MongoBatchWriter<DeliveryRecord> _inserts;
+    private readonly MongoBatchWriter<LeasedUpdate> _completions;
 
     public MongoDeliveryStore(IOptions<StorageOptions> options, ILogger<MongoDeliveryStore> logger)
         : this(options, Microsoft.Extensions.Options.Options.Create(new DeliveryOptions()), logger)
@@ -46,6 +49,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         (_client, _collection) = MongoConnection.Open<DeliveryDocument>(options, CollectionName);
         _logger = logger;
         _retention = delivery.Value;
+        _inserts = new MongoBatchWriter<DeliveryRecord>(InsertGroupAsync);
+        _completions = new MongoBatchWriter<LeasedUpdate>(CompleteGroupAsync);
     }
 
     internal IMongoCollection<DeliveryDocument> Collection => _collection;
@@ -79,32 +84,12 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     public async Task InitializeAsync(CancellationToken cancellationToken) =>
         await _collection.Indexes.CreateManyAsync(Indexes, cancellationToken);
 
-    public async Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken)
-    {
-        // A new record is never leased, whatever the caller passed (as in the SQLite store).
-        var document = DeliveryDocument.FromRecord(record with { LeaseOwner = null, LeaseUntil = null, Claims = 0 });
-        // Dead on arrival (no such puppet): kept as long as any dead letter.
-        document.PurgeAt = record.CompletedAt is { } completed ? PurgeAt(record.State, completed) : null;
-        try
-        {
-            await _collection.InsertOneAsync(document, cancellationToken: cancellationToken);
-            return true;
-        }
-        catch (MongoWriteException exception) when (exception.WriteError.Category == ServerErrorCategory.DuplicateKey)
-        {
-            var revived = await _collection.UpdateOneAsync(
-                Filters.DeadCopyOf(record), Updates.Revive(record), cancellationToken: cancellationToken);
-            if (revived.ModifiedCount > 0)
-            {
-                return true;
-            }
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                _logger.LogDebug("Delivery {DeliveryId} for {OpenKfId} repeats a queued one; not queued again", record.Id, record.KfId);
-            }
-            return false;
-        }
-    }
+    /// <summary>
+    /// Stores the record as given, a lease included: the replica that accepted it may hold it (one claim counted)
+    /// to deliver it from memory, and others claim it only once that lease has passed.
+    /// </summary>
+    public Task<bool> TryEnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken) =>
+        _inserts.WriteAsync(record, cancellationToken);
 
     public Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken) =>
         ClaimDueAsync(owner, max, now, lease, [], cancellationToken);
@@ -149,13 +134,13 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     }
 
     public Task<bool> MarkDeliveredAsync(string id, string owner, int attempts, DateTime at, CancellationToken cancellationToken) =>
-        UpdateLeasedAsync(id, owner, Updates.Delivered(attempts, at, at + _retention.DeliveredRetention), cancellationToken);
+        _completions.WriteAsync(new LeasedUpdate(id, owner, Updates.Delivered(attempts, at, at + _retention.DeliveredRetention)), cancellationToken);
 
     public Task<bool> RescheduleAsync(string id, string owner, int attempts, DateTime nextAttemptAt, string error, CancellationToken cancellationToken) =>
-        UpdateLeasedAsync(id, owner, Updates.Rescheduled(attempts, nextAttemptAt, error), cancellationToken);
+        _completions.WriteAsync(new LeasedUpdate(id, owner, Updates.Rescheduled(attempts, nextAttemptAt, error)), cancellationToken);
 
     public Task<bool> DeadLetterAsync(string id, string owner, int attempts, string reason, DateTime at, CancellationToken cancellationToken) =>
-        UpdateLeasedAsync(id, owner, Updates.DeadLettered(attempts, reason, at, at + _retention.DeadLetterRetention), cancellationToken);
+        _completions.WriteAsync(new LeasedUpdate(id, owner, Updates.DeadLettered(attempts, reason, at, at + _retention.DeadLetterRetention)), cancellationToken);
 
     public async Task<int> CountQueuedAsync(string kfId, CancellationToken cancellationToken) =>
         (int)await _collection.CountDocumentsAsync(Filters.QueuedFor(kfId), cancellationToken: cancellationToken);
@@ -232,13 +217,20 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     private DateTime PurgeAt(DeliveryState state, DateTime completedAt) =>
         completedAt + (state == DeliveryState.Delivered ? _retention.DeliveredRetention : _retention.DeadLetterRetention);
 
-    public void Dispose() => _client.Dispose();
-
-    private async Task<bool> UpdateLeasedAsync(string id, string owner, UpdateDefinition<DeliveryDocument> update, CancellationToken cancellationToken)
+    /// <summary>Writes what callers already queued, then closes the connection.</summary>
+    public async ValueTask DisposeAsync()
     {
-        var result = await _collection.UpdateOneAsync(
-            Filters.LeasedBy(id, owner), Updates.ReleasingLease(update), cancellationToken: cancellationToken);
-        return result.MatchedCount == 1;
+        await _inserts.DisposeAsync();
+        await _completions.DisposeAsync();
+        _client.Dispose();
+    }
+
+    /// <summary>Takes no more writes and closes the connection; a group still on the wire fails its callers.</summary>
+    public void Dispose()
+    {
+        _inserts.Complete();
+        _completions.Complete();
+        _client.Dispose();
     }
 
     internal static class Filters
@@ -248,6 +240,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         public static FilterDefinition<DeliveryDocument> ById(string id) => Filter.Eq(d => d.Id, id);
 
         public static FilterDefinition<DeliveryDocument> InState(DeliveryState state) => Filter.Eq(d => d.State, state);
+
+        public static FilterDefinition<DeliveryDocument> AnyOf(IEnumerable<string> ids) => Filter.In(d => d.Id, ids);
 
         /// <summary>
         /// Pending, due, and not leased (never, or the lease ran out by the server's clock, as it was set).
@@ -347,9 +341,14 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
                 .Set(d => d.CompletedAt, at)
                 .Set(d => d.PurgeAt, purgeAt);
 
-        /// <summary>What a worker finishing its leased record writes: the lease ends, and so does the run of unfinished claims.</summary>
-        public static UpdateDefinition<DeliveryDocument> ReleasingLease(UpdateDefinition<DeliveryDocument> update) =>
-            Update.Combine(update, Update.Set(d => d.LeaseOwner, null).Set(d => d.LeaseUntil, null).Set(d => d.Claims, 0));
+        /// <summary>
+        /// What a worker finishing its leased record writes: the lease ends, and so does the run of unfinished claims.
+        /// The lease it finished stays, so a grouped write can tell afterwards whose completions applied.
+        /// </summary>
+        public static UpdateDefinition<DeliveryDocument> ReleasingLease(UpdateDefinition<DeliveryDocument> update, string leaseToken) =>
+            Update.Combine(
+                update,
+                Update.Set(d => d.LeaseOwner, null).Set(d => d.LeaseUntil, null).Set(d => d.Claims, 0).Set(d => d.FinishedLease, leaseToken));
 
         public static UpdateDefinition<DeliveryDocument> DueAt(DateTime at) => Update.Set(d => d.NextAttemptAt, at);
 
@@ -384,5 +383,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     {
         public static ProjectionDefinition<DeliveryDocument> ReceivedAtOnly { get; } =
             Builders<DeliveryDocument>.Projection.Include(d => d.ReceivedAt);
+
+        public static ProjectionDefinition<DeliveryDocument> FinishedLeaseOnly { get; } =
+            Builders<DeliveryDocument>.Projection.Include(d => d.FinishedLease);
     }
 }
