@@ -17,18 +17,18 @@ public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IA
 {
     public const string CollectionName = "wxkfdeliveries";
 
-    internal const string TokenKeyIndexName = "tokenKey_1";
-    internal const string SignatureKeyIndexName = "signatureKey_1";
-    internal const string DueIndexName = "state_1_nextAttemptAt_1";
-    internal const string CompletedIndexName = "state_1_completedAt_1";
-    internal const string PuppetIndexName = "kfId_1_state_1";
-    internal const string OldestPendingIndexName = "state_1_receivedAt_1";
-    internal const string PurgeIndexName = "purgeAt_1";
+    private const string TokenKeyIndexName = "tokenKey_1";
+    private const string SignatureKeyIndexName = "signatureKey_1";
+    private const string DueIndexName = "state_1_nextAttemptAt_1";
+    private const string CompletedIndexName = "state_1_completedAt_1";
+    private const string PuppetIndexName = "kfId_1_state_1";
+    private const string OldestPendingIndexName = "state_1_receivedAt_1";
+    private const string PurgeIndexName = "purgeAt_1";
 
-    internal static readonly FindOneAndUpdateOptions<DeliveryDocument> ClaimOptions =
+    private static readonly FindOneAndUpdateOptions<DeliveryDocument> ClaimOptions =
         new() { Sort = Sorts.DueFirst, ReturnDocument = ReturnDocument.After };
 
-    internal static readonly FindOneAndUpdateOptions<DeliveryDocument> ProbeOptions =
+    private static readonly FindOneAndUpdateOptions<DeliveryDocument> ProbeOptions =
         new() { Sort = Sorts.OldestReceivedFirst, ReturnDocument = ReturnDocument.After };
 
     private readonly MongoClient _client;
@@ -379,7 +379,7 @@ public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IA
         public static SortDefinition<DeliveryDocument> OldestReceivedFirst { get; } = Builders<DeliveryDocument>.Sort.Ascending(d => d.ReceivedAt);
     }
 
-    internal static class Projections
+    private static class Projections
     {
         public static ProjectionDefinition<DeliveryDocument> ReceivedAtOnly { get; } =
             Builders<DeliveryDocument>.Projection.Include(d => d.ReceivedAt);
