@@ -99,7 +99,7 @@ public sealed partial class MongoDeliveryStore
         completions.Select(c => new UpdateOneModel<DeliveryDocument>(
             Filters.LeasedBy(c.Id, c.LeaseToken), Updates.ReleasingLease(c.Update, c.LeaseToken))).ToList();
 
-    private async Task<ItemResult[]> CompleteGroupAsync(IReadOnlyList<LeasedUpdate> completions)
+    internal async Task<ItemResult[]> CompleteGroupAsync(IReadOnlyList<LeasedUpdate> completions)
     {
         MongoBulkWriteException? refused = null;
         var failed = new HashSet<int>();
