@@ -25,7 +25,7 @@ public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IA
     private const string OldestPendingIndexName = "state_1_receivedAt_1";
     private const string PurgeIndexName = "purgeAt_1";
 
-    private static readonly FindOneAndUpdateOptions<DeliveryDocument> ClaimOptions =
+    internal static readonly FindOneAndUpdateOptions<DeliveryDocument> ClaimOptions =
         new() { Sort = Sorts.DueFirst, ReturnDocument = ReturnDocument.After };
 
     private static readonly FindOneAndUpdateOptions<DeliveryDocument> ProbeOptions =

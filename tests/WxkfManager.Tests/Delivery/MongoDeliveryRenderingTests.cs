@@ -209,7 +209,10 @@ public sealed class MongoDeliveryRenderingTests
         Assert.Equal("Pending", first["state"].AsString);
         Assert.StartsWith("worker-a/", LeaseToken.New("worker-a"));
         Assert.NotEqual(LeaseToken.New("worker-a"), LeaseToken.New("worker-a"));
-        Assert.Equal(new BsonDocument("nextAttemptAt", 1), MongoDeliveryStore.Sorts.DueFirst.Render(Args));
+        // Earliest due first, and the claimed document as the claim left it (its lease token), never an insert.
+        Assert.Equal(new BsonDocument("nextAttemptAt", 1), MongoDeliveryStore.ClaimOptions.Sort.Render(Args));
+        Assert.Equal(ReturnDocument.After, MongoDeliveryStore.ClaimOptions.ReturnDocument);
+        Assert.False(MongoDeliveryStore.ClaimOptions.IsUpsert);
     }
 
     [Theory]
