@@ -62,6 +62,10 @@ public static class BsonQuery
 
     private static bool FieldMatches(BsonValue? value, BsonValue condition)
     {
+        if (condition is BsonRegularExpression)
+        {
+            throw new NotSupportedException("regular expressions");
+        }
         if (condition is not BsonDocument operators || operators.ElementCount == 0 || !operators.GetElement(0).Name.StartsWith('$'))
         {
             return AreEqual(value, condition);
