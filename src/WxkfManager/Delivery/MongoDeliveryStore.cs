@@ -8,8 +8,9 @@ namespace WxkfManager.Delivery;
 
 /// <summary>
 /// The delivery queue shared by several manager replicas, in the registry's database. Each claim is one
-/// atomic find-and-modify, so two workers never lease the same record; lease times are the server's
-/// clock (<c>$$NOW</c>), so replicas with skewed clocks agree on when a lease ends. Finished records carry
+/// atomic find-and-modify, so two workers never lease the same record; a claim's lease is timed by the server's
+/// clock (<c>$$NOW</c>), so replicas with skewed clocks agree on when it ends (a record inserted leased by the
+/// replica that accepted it carries that replica's lease end as given). Finished records carry
 /// <c>purgeAt</c> and a TTL index removes them, so no replica runs a purge loop. Enqueues and completions
 /// are grouped (see MongoDeliveryStore.Groups.cs).
 /// </summary>
