@@ -40,7 +40,7 @@ public sealed partial class MongoDeliveryStore
         MongoBulkWriteException? refused = null;
         try
         {
-            await _collection.InsertManyAsync(records.Select(DocumentFor), UnorderedInsert, CancellationToken.None);
+            await _collection.InsertManyAsync(records.Select(DocumentFor).ToList(), UnorderedInsert, CancellationToken.None);
         }
         // A write concern error leaves the group's durability unknown: it fails every caller, as any other exception does.
         catch (MongoBulkWriteException exception) when (exception.WriteConcernError is null)
@@ -131,7 +131,7 @@ public sealed partial class MongoDeliveryStore
     /// <summary>
     /// Which completions applied, from the lease each record last finished: lease tokens are unique per claim and only
     /// a completion naming a record's current lease can write it, so a match is that completion. Should a group
-    /// hold the same lease twice, only the first (the one the server applied) counts.
+    /// hold the same lease twice (a caller finishing one claim twice), only one of them counts.
     /// </summary>
     internal static bool[] Applied(IReadOnlyList<LeasedUpdate> completions, IReadOnlyDictionary<string, string?> finishedLeaseById)
     {
