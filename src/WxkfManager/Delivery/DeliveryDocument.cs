@@ -80,6 +80,11 @@ internal sealed class DeliveryDocument
     [BsonIgnoreIfNull]
     public DateTime? PurgeAt { get; set; }
 
+    /// <summary>The lease token of the claim whose completion last applied (see MongoDeliveryStore.Groups.cs); not part of the record.</summary>
+    [BsonElement("finishedLease")]
+    [BsonIgnoreIfNull]
+    public string? FinishedLease { get; set; }
+
     public static DeliveryDocument FromRecord(DeliveryRecord record) => new()
     {
         Id = record.Id,

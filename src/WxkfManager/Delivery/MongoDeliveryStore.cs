@@ -8,32 +8,36 @@ namespace WxkfManager.Delivery;
 
 /// <summary>
 /// The delivery queue shared by several manager replicas, in the registry's database. Each claim is one
-/// atomic find-and-modify, so two workers never lease the same record; lease times are the server's
-/// clock (<c>$$NOW</c>), so replicas with skewed clocks agree on when a lease ends. Finished records carry
-/// <c>purgeAt</c> and a TTL index removes them, so no replica runs a purge loop.
+/// atomic find-and-modify, so two workers never lease the same record; a claim's lease is timed by the server's
+/// clock (<c>$$NOW</c>), so replicas with skewed clocks agree on when it ends (a record inserted leased by the
+/// replica that accepted it carries that replica's lease end as given). Finished records carry
+/// <c>purgeAt</c> and a TTL index removes them, so no replica runs a purge loop. Enqueues and completions
+/// are grouped (see MongoDeliveryStore.Groups.cs).
 /// </summary>
-public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
+public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IAsyncDisposable
 {
     public const string CollectionName = "wxkfdeliveries";
 
-    internal const string TokenKeyIndexName = "tokenKey_1";
-    internal const string SignatureKeyIndexName = "signatureKey_1";
-    internal const string DueIndexName = "state_1_nextAttemptAt_1";
-    internal const string CompletedIndexName = "state_1_completedAt_1";
-    internal const string PuppetIndexName = "kfId_1_state_1";
-    internal const string OldestPendingIndexName = "state_1_receivedAt_1";
-    internal const string PurgeIndexName = "purgeAt_1";
+    private const string TokenKeyIndexName = "tokenKey_1";
+    private const string SignatureKeyIndexName = "signatureKey_1";
+    private const string DueIndexName = "state_1_nextAttemptAt_1";
+    private const string CompletedIndexName = "state_1_completedAt_1";
+    private const string PuppetIndexName = "kfId_1_state_1";
+    private const string OldestPendingIndexName = "state_1_receivedAt_1";
+    private const string PurgeIndexName = "purgeAt_1";
 
     internal static readonly FindOneAndUpdateOptions<DeliveryDocument> ClaimOptions =
         new() { Sort = Sorts.DueFirst, ReturnDocument = ReturnDocument.After };
 
-    internal static readonly FindOneAndUpdateOptions<DeliveryDocument> ProbeOptions =
+    private static readonly FindOneAndUpdateOptions<DeliveryDocument> ProbeOptions =
         new() { Sort = Sorts.OldestReceivedFirst, ReturnDocument = ReturnDocument.After };
 
     private readonly MongoClient _client;
     private readonly IMongoCollection<DeliveryDocument> _collection;
     private readonly ILogger<MongoDeliveryStore> _logger;
     private readonly DeliveryOptions _retention;
+    private readonly MongoBatchWriter<DeliveryRecord, EnqueueOutcome> _inserts;
+    private readonly MongoBatchWriter<LeasedUpdate> _completions;
 
     public MongoDeliveryStore(IOptions<StorageOptions> options, ILogger<MongoDeliveryStore> logger)
         : this(options, Microsoft.Extensions.Options.Options.Create(new DeliveryOptions()), logger)
@@ -46,6 +50,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         (_client, _collection) = MongoConnection.Open<DeliveryDocument>(options, CollectionName);
         _logger = logger;
         _retention = delivery.Value;
+        _inserts = new MongoBatchWriter<DeliveryRecord, EnqueueOutcome>(InsertGroupAsync);
+        _completions = new MongoBatchWriter<LeasedUpdate>(CompleteGroupAsync);
     }
 
     internal IMongoCollection<DeliveryDocument> Collection => _collection;
@@ -79,31 +85,12 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     public async Task InitializeAsync(CancellationToken cancellationToken) =>
         await _collection.Indexes.CreateManyAsync(Indexes, cancellationToken);
 
-    public async Task<EnqueueOutcome> EnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken)
-    {
-        var document = DeliveryDocument.FromRecord(record);
-        // Dead on arrival (no such puppet): kept as long as any dead letter.
-        document.PurgeAt = record.CompletedAt is { } completed ? PurgeAt(record.State, completed) : null;
-        try
-        {
-            await _collection.InsertOneAsync(document, cancellationToken: cancellationToken);
-            return EnqueueOutcome.Queued;
-        }
-        catch (MongoWriteException exception) when (exception.WriteError.Category == ServerErrorCategory.DuplicateKey)
-        {
-            var revived = await _collection.UpdateOneAsync(
-                Filters.DeadCopyOf(record), Updates.Revive(record), cancellationToken: cancellationToken);
-            if (revived.ModifiedCount > 0)
-            {
-                return EnqueueOutcome.Requeued;
-            }
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                _logger.LogDebug("Delivery {DeliveryId} for {OpenKfId} repeats a queued one; not queued again", record.Id, record.KfId);
-            }
-            return EnqueueOutcome.Duplicate;
-        }
-    }
+    /// <summary>
+    /// Stores the record as given, a lease included: the replica that accepted it may hold it (one claim counted)
+    /// to deliver it from memory, and others claim it only once that lease has passed.
+    /// </summary>
+    public Task<EnqueueOutcome> EnqueueAsync(DeliveryRecord record, CancellationToken cancellationToken) =>
+        _inserts.WriteAsync(record, cancellationToken);
 
     public Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken) =>
         ClaimDueAsync(owner, max, now, lease, [], cancellationToken);
@@ -148,13 +135,13 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     }
 
     public Task<bool> MarkDeliveredAsync(string id, string owner, int attempts, DateTime at, CancellationToken cancellationToken) =>
-        UpdateLeasedAsync(id, owner, Updates.Delivered(attempts, at, at + _retention.DeliveredRetention), cancellationToken);
+        _completions.WriteAsync(new LeasedUpdate(id, owner, Updates.Delivered(attempts, at, at + _retention.DeliveredRetention)), cancellationToken);
 
     public Task<bool> RescheduleAsync(string id, string owner, int attempts, DateTime nextAttemptAt, string error, CancellationToken cancellationToken) =>
-        UpdateLeasedAsync(id, owner, Updates.Rescheduled(attempts, nextAttemptAt, error), cancellationToken);
+        _completions.WriteAsync(new LeasedUpdate(id, owner, Updates.Rescheduled(attempts, nextAttemptAt, error)), cancellationToken);
 
     public Task<bool> DeadLetterAsync(string id, string owner, int attempts, string reason, DateTime at, CancellationToken cancellationToken) =>
-        UpdateLeasedAsync(id, owner, Updates.DeadLettered(attempts, reason, at, at + _retention.DeadLetterRetention), cancellationToken);
+        _completions.WriteAsync(new LeasedUpdate(id, owner, Updates.DeadLettered(attempts, reason, at, at + _retention.DeadLetterRetention)), cancellationToken);
 
     public async Task<bool> RenewLeaseAsync(string id, string leaseToken, DateTime until, CancellationToken cancellationToken) =>
         (await _collection.UpdateOneAsync(Filters.LeasedBy(id, leaseToken), Builders<DeliveryDocument>.Update.Set(d => d.LeaseUntil, until),
@@ -235,13 +222,20 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
     private DateTime PurgeAt(DeliveryState state, DateTime completedAt) =>
         completedAt + (state == DeliveryState.Delivered ? _retention.DeliveredRetention : _retention.DeadLetterRetention);
 
-    public void Dispose() => _client.Dispose();
-
-    private async Task<bool> UpdateLeasedAsync(string id, string owner, UpdateDefinition<DeliveryDocument> update, CancellationToken cancellationToken)
+    /// <summary>Writes what callers already queued, then closes the connection.</summary>
+    public async ValueTask DisposeAsync()
     {
-        var result = await _collection.UpdateOneAsync(
-            Filters.LeasedBy(id, owner), Updates.ReleasingLease(update), cancellationToken: cancellationToken);
-        return result.MatchedCount == 1;
+        await _inserts.DisposeAsync();
+        await _completions.DisposeAsync();
+        _client.Dispose();
+    }
+
+    /// <summary>Takes no more writes and closes the connection; a group still on the wire fails its callers.</summary>
+    public void Dispose()
+    {
+        _inserts.Complete();
+        _completions.Complete();
+        _client.Dispose();
     }
 
     internal static class Filters
@@ -251,6 +245,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         public static FilterDefinition<DeliveryDocument> ById(string id) => Filter.Eq(d => d.Id, id);
 
         public static FilterDefinition<DeliveryDocument> InState(DeliveryState state) => Filter.Eq(d => d.State, state);
+
+        public static FilterDefinition<DeliveryDocument> AnyOf(IEnumerable<string> ids) => Filter.In(d => d.Id, ids);
 
         /// <summary>
         /// Pending, due, and not leased (never, or the lease ran out by the server's clock, as it was set).
@@ -331,6 +327,8 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         public static UpdateDefinition<DeliveryDocument> Delivered(int attempts, DateTime at, DateTime purgeAt) =>
             Update
                 .Set(d => d.State, DeliveryState.Delivered)
+                // Only the keys are needed now, to recognise resends while the record is kept.
+                .Set(d => d.Body, "")
                 .Set(d => d.Attempts, attempts)
                 .Set(d => d.CompletedAt, at)
                 .Set(d => d.LastError, null)
@@ -350,9 +348,14 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
                 .Set(d => d.CompletedAt, at)
                 .Set(d => d.PurgeAt, purgeAt);
 
-        /// <summary>What a worker finishing its leased record writes: the lease ends, and so does the run of unfinished claims.</summary>
-        public static UpdateDefinition<DeliveryDocument> ReleasingLease(UpdateDefinition<DeliveryDocument> update) =>
-            Update.Combine(update, Update.Set(d => d.LeaseOwner, null).Set(d => d.LeaseUntil, null).Set(d => d.Claims, 0));
+        /// <summary>
+        /// What a worker finishing its leased record writes: the lease ends, and so does the run of unfinished claims.
+        /// The lease it finished stays, so a grouped write can tell afterwards whose completions applied.
+        /// </summary>
+        public static UpdateDefinition<DeliveryDocument> ReleasingLease(UpdateDefinition<DeliveryDocument> update, string leaseToken) =>
+            Update.Combine(
+                update,
+                Update.Set(d => d.LeaseOwner, null).Set(d => d.LeaseUntil, null).Set(d => d.Claims, 0).Set(d => d.FinishedLease, leaseToken));
 
         public static UpdateDefinition<DeliveryDocument> DueAt(DateTime at) => Update.Set(d => d.NextAttemptAt, at);
 
@@ -383,9 +386,12 @@ public sealed class MongoDeliveryStore : IDeliveryStore, IDisposable
         public static SortDefinition<DeliveryDocument> OldestReceivedFirst { get; } = Builders<DeliveryDocument>.Sort.Ascending(d => d.ReceivedAt);
     }
 
-    internal static class Projections
+    private static class Projections
     {
         public static ProjectionDefinition<DeliveryDocument> ReceivedAtOnly { get; } =
             Builders<DeliveryDocument>.Projection.Include(d => d.ReceivedAt);
+
+        public static ProjectionDefinition<DeliveryDocument> FinishedLeaseOnly { get; } =
+            Builders<DeliveryDocument>.Projection.Include(d => d.FinishedLease);
     }
 }

@@ -105,6 +105,55 @@ public sealed class MongoDeliveryStoreTests(MongoFixture fixture)
         Assert.Equal(0, ttl["expireAfterSeconds"].ToInt32());
     }
 
+    [Fact]
+    public async Task ACompletionGroup_WhereSomeLeasesWereTakenOver_AnswersEachCompletionByItsOwnLease()
+    {
+        var store = await CreateMongoStoreAsync(fixture.NewDatabaseUri());
+        var records = Enumerable.Range(0, 4).Select(i => NewRecord(T0.AddMilliseconds(i))).ToList();
+        foreach (var record in records)
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+        var claimed = await store.ClaimDueAsync("worker-a", 4, T0, TimeSpan.FromSeconds(30), Ct);
+        var group = new[]
+        {
+            new MongoDeliveryStore.LeasedUpdate(records[0].Id, TokenOf(claimed, records[0].Id), MongoDeliveryStore.Updates.Delivered(1, T0, T0.AddHours(1))),
+            new MongoDeliveryStore.LeasedUpdate(records[1].Id, "worker-a/lost", MongoDeliveryStore.Updates.Delivered(1, T0, T0.AddHours(1))),
+            new MongoDeliveryStore.LeasedUpdate(records[2].Id, TokenOf(claimed, records[2].Id), MongoDeliveryStore.Updates.Rescheduled(1, T0.AddSeconds(5), "HTTP 503")),
+            new MongoDeliveryStore.LeasedUpdate("no-such-id", "worker-a/x", MongoDeliveryStore.Updates.Delivered(1, T0, T0.AddHours(1))),
+        };
+
+        // Called directly so that these four are one BulkWrite: matched (2) is not the group's size (4).
+        var results = await store.CompleteGroupAsync(group);
+
+        Assert.All(results, r => Assert.Null(r.Failure));
+        Assert.Equal([true, false, true, false], results.Select(r => r.Value));
+        Assert.Equal(DeliveryState.Delivered, (await store.FindAsync(records[0].Id, Ct))!.State);
+        Assert.StartsWith("worker-a/", (await store.FindAsync(records[1].Id, Ct))!.LeaseOwner);
+        Assert.Equal(T0.AddSeconds(5), (await store.FindAsync(records[2].Id, Ct))!.NextAttemptAt);
+    }
+
+    [Fact]
+    public async Task AGroupOfEnqueues_WithResendsOfAQueuedAndOfADeadEvent_AnswersEachAndRevivesTheDeadCopy()
+    {
+        var store = await CreateMongoStoreAsync(fixture.NewDatabaseUri());
+        var queued = NewRecord();
+        var dead = NewRecord(state: DeliveryState.Dead);
+        await store.TryEnqueueAsync(queued, Ct);
+        await store.TryEnqueueAsync(dead, Ct);
+        var fresh = NewRecord();
+        var resendOfQueued = NewRecord() with { Query = queued.Query, SignatureKey = queued.SignatureKey };
+        var resendOfDead = NewRecord(decrypted: true) with { KfId = dead.KfId, TokenKey = dead.TokenKey, NextAttemptAt = T0.AddMinutes(1) };
+        var twiceInTheGroup = NewRecord() with { Query = fresh.Query, SignatureKey = fresh.SignatureKey };
+
+        var answers = await Task.WhenAll(new[] { fresh, resendOfQueued, resendOfDead, twiceInTheGroup }.Select(r => store.TryEnqueueAsync(r, Ct)));
+
+        Assert.Equal([true, false, true, false], answers);
+        Assert.Equal((DeliveryState.Pending, T0.AddMinutes(1)), ((await store.FindAsync(dead.Id, Ct))!.State, (await store.FindAsync(dead.Id, Ct))!.NextAttemptAt));
+        Assert.Null(await store.FindAsync(resendOfDead.Id, Ct));
+        Assert.Null(await store.FindAsync(twiceInTheGroup.Id, Ct));
+    }
+
     public void Dispose()
     {
         foreach (var store in _stores)

@@ -143,39 +143,6 @@ public abstract class DeliveryStoreContract
     }
 
     [Fact]
-    public async Task LeasedInsert_IsNotClaimable_UntilItsLeaseEnds_AndItsTokenCompletesIt()
-    {
-        var store = await CreateStoreAsync();
-        // A store that ends leases by its own clock compares them with the real time.
-        var now = LeasesUseStoreClock ? DateTime.UtcNow : T0;
-        var record = NewRecord() with { LeaseOwner = "replica-a/token-1", LeaseUntil = now.AddSeconds(30), Claims = 1 };
-
-        Assert.Equal(EnqueueOutcome.Queued, await store.EnqueueAsync(record, Ct));
-
-        Assert.Empty(await store.ClaimDueAsync("replica-b", 10, now.AddSeconds(10), Lease, Ct));
-        Assert.True(await store.MarkDeliveredAsync(record.Id, "replica-a/token-1", 1, now.AddSeconds(1), Ct));
-        Assert.Equal(DeliveryState.Delivered, (await store.FindAsync(record.Id, Ct))!.State);
-    }
-
-    [Fact]
-    public async Task LeasedInsert_WhoseReplicaDied_IsClaimedOnceTheLeaseEnds_CountingTheClaim()
-    {
-        if (LeasesUseStoreClock)
-        {
-            Assert.Skip("this store ends leases by its own clock; the two-replica integration test covers it");
-        }
-        var store = await CreateStoreAsync();
-        var record = NewRecord() with { LeaseOwner = "replica-a/token-1", LeaseUntil = T0.AddSeconds(30), Claims = 1 };
-        await store.EnqueueAsync(record, Ct);
-
-        var claimed = Assert.Single(await store.ClaimDueAsync("replica-b", 10, T0.AddSeconds(31), Lease, Ct));
-
-        Assert.Equal(2, claimed.Claims);
-        Assert.StartsWith("replica-b/", claimed.LeaseOwner);
-        Assert.False(await store.MarkDeliveredAsync(record.Id, "replica-a/token-1", 1, T0.AddSeconds(32), Ct));
-    }
-
-    [Fact]
     public async Task RenewLease_MovesTheEndOfTheCallersLease_AndNobodyElses()
     {
         if (LeasesUseStoreClock)
@@ -350,6 +317,71 @@ public abstract class DeliveryStoreContract
         Assert.False(await store.MarkDeliveredAsync(record.Id, "worker-a", 1, DateTime.UtcNow, Ct));
         Assert.True(await store.MarkDeliveredAsync(record.Id, second.LeaseOwner!, 1, DateTime.UtcNow, Ct));
     }
+
+    [Fact]
+    public async Task Enqueue_OfARecordLeasedByTheReplicaThatAcceptedIt_IsNotClaimable_UntilThatLeaseEnds()
+    {
+        // Real time and a short lease, as above. The accepting replica holds the record from the start, to deliver it
+        // from memory; another one claims it only once that lease has passed (the replica died, say).
+        var store = await CreateStoreAsync();
+        var shortLease = TimeSpan.FromMilliseconds(300);
+        var now = TruncatedToMilliseconds(DateTime.UtcNow);
+        var accepted = LeaseToken.New("replica-a");
+        var record = NewRecord(now.AddMinutes(-1)) with { ExpiresAt = now.AddMinutes(10), LeaseOwner = accepted, LeaseUntil = now + shortLease, Claims = 1 };
+
+        Assert.True(await store.TryEnqueueAsync(record, Ct));
+
+        Assert.Equal(record, await store.FindAsync(record.Id, Ct));
+        Assert.Empty(await store.ClaimDueAsync("replica-b", 10, DateTime.UtcNow, Lease, Ct));
+        Assert.Null(await store.ClaimOldestForPuppetAsync("replica-b", record.KfId, DateTime.UtcNow, Lease, Ct));
+        await Task.Delay(shortLease + TimeSpan.FromMilliseconds(200), Ct);
+        var taken = Assert.Single(await store.ClaimDueAsync("replica-b", 10, DateTime.UtcNow, Lease, Ct));
+        Assert.Equal(record.Id, taken.Id);
+        Assert.StartsWith("replica-b/", taken.LeaseOwner);
+        Assert.Equal(2, taken.Claims);
+        Assert.False(await store.MarkDeliveredAsync(record.Id, accepted, 1, DateTime.UtcNow, Ct));
+        Assert.True(await store.MarkDeliveredAsync(record.Id, taken.LeaseOwner!, 1, DateTime.UtcNow, Ct));
+    }
+
+    [Fact]
+    public async Task Enqueue_OfALeasedRecord_IsFinishedByTheAcceptingReplicasLease_WithoutAClaim()
+    {
+        var store = await CreateStoreAsync();
+        var accepted = LeaseToken.New("replica-a");
+        var delivered = NewRecord() with { LeaseOwner = accepted, LeaseUntil = T0 + Lease, Claims = 1 };
+        var retried = NewRecord() with { LeaseOwner = LeaseToken.New("replica-a"), LeaseUntil = T0 + Lease, Claims = 1 };
+        await store.TryEnqueueAsync(delivered, Ct);
+        await store.TryEnqueueAsync(retried, Ct);
+
+        Assert.False(await store.MarkDeliveredAsync(delivered.Id, "replica-a", 1, T0, Ct));
+        Assert.True(await store.MarkDeliveredAsync(delivered.Id, accepted, 1, T0, Ct));
+        Assert.True(await store.RescheduleAsync(retried.Id, retried.LeaseOwner!, 1, T0.AddSeconds(10), "HTTP 503", Ct));
+
+        Assert.Equal(DeliveryState.Delivered, (await store.FindAsync(delivered.Id, Ct))!.State);
+        var waiting = await store.FindAsync(retried.Id, Ct);
+        Assert.Equal((DeliveryState.Pending, null, 0, T0.AddSeconds(10)), (waiting!.State, waiting.LeaseOwner, waiting.Claims, waiting.NextAttemptAt));
+    }
+
+    [Fact]
+    public async Task ConcurrentEnqueuesAndCompletions_EachAnswerTheirOwnCaller()
+    {
+        var store = await CreateStoreAsync();
+        var originals = Enumerable.Range(0, 40).Select(i => NewRecord(T0.AddMilliseconds(i))).ToList();
+        await Task.WhenAll(originals.Select(r => store.TryEnqueueAsync(r, Ct)));
+        var claimed = await store.ClaimDueAsync("worker-a", 40, T0.AddSeconds(1), Lease, Ct);
+
+        // Resends of the even ones beside new events, and completions half of which name a lease never held.
+        var resends = originals.Where((_, i) => i % 2 == 0).Select(r => NewRecord() with { Query = r.Query, SignatureKey = r.SignatureKey }).ToList();
+        var fresh = Enumerable.Range(0, 20).Select(_ => NewRecord()).ToList();
+        var enqueued = resends.Concat(fresh).Select(r => store.TryEnqueueAsync(r, Ct)).ToList();
+        var completed = claimed.Select((r, i) => store.MarkDeliveredAsync(r.Id, i % 2 == 0 ? r.LeaseOwner! : r.LeaseOwner + "-stale", 1, T0, Ct)).ToList();
+
+        Assert.Equal(Enumerable.Repeat(false, 20).Concat(Enumerable.Repeat(true, 20)), await Task.WhenAll(enqueued));
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => i % 2 == 0), await Task.WhenAll(completed));
+        Assert.Equal(new DeliveryQueueStats(Pending: 20, Leased: 20, Dead: 0, Delivered: 20, OldestPendingReceivedAt: T0), await store.GetStatsAsync(T0.AddSeconds(2), Ct));
+    }
+
+    private static DateTime TruncatedToMilliseconds(DateTime time) => new(time.Ticks - time.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
 
     [Fact]
     public async Task Claims_AreCountedAtClaim_AndAFinishedAttemptResetsThem()

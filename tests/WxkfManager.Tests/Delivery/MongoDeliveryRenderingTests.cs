@@ -5,18 +5,21 @@ using MongoDB.Driver;
 using WxkfManager.Delivery;
 using WxkfManager.Options;
 using WxkfManager.Registry;
+using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Delivery;
 
-/// <summary>What <see cref="MongoDeliveryStore"/> sends to MongoDB and where, checked without a server.</summary>
+/// <summary>
+/// What <see cref="MongoDeliveryStore"/> sends to MongoDB and where, checked without a server: documents by their
+/// field names, filters by which documents they match and updates by what they leave (<see cref="BsonQuery"/>),
+/// not by the query shape the driver happens to render.
+/// </summary>
 public sealed class MongoDeliveryRenderingTests
 {
     private static readonly RenderArgs<DeliveryDocument> Args =
         new(BsonSerializer.LookupSerializer<DeliveryDocument>(), BsonSerializer.SerializerRegistry);
 
     private static readonly DateTime At = new(2024, 5, 6, 7, 8, 9, 123, DateTimeKind.Utc);
-    private const string AtJson = """{ "$date" : "2024-05-06T07:08:09.123Z" }""";
-    private const string LaterJson = """{ "$date" : "2024-05-06T07:08:39.123Z" }""";
 
     [Fact]
     public void Collection_IsWxkfDeliveries_InTheRegistrysDatabase()
@@ -163,20 +166,51 @@ public sealed class MongoDeliveryRenderingTests
     [Fact]
     public void Due_IsPending_DueByNow_AndUnleasedOrLeaseExpiredByTheServersClock()
     {
-        Assert.Equal(
-            $$"""{ "state" : "Pending", "nextAttemptAt" : { "$lte" : {{AtJson}} }, "$or" : [{ "leaseUntil" : null }, { "$expr" : { "$lte" : ["$leaseUntil", "$$NOW"] } }] }""",
-            MongoDeliveryStore.Filters.Due(At).Render(Args).ToJson());
+        var due = Filter(MongoDeliveryStore.Filters.Due(At));
+        var server = At.AddSeconds(5);
+
+        Assert.True(BsonQuery.Matches(due, Pending(), server));
+        Assert.True(BsonQuery.Matches(due, Pending(nextAttemptAt: At.AddSeconds(-1)), server));
+        Assert.True(BsonQuery.Matches(due, Without(Pending(), "leaseUntil"), server), "a document older than the lease fields");
+        // The lease ends by the server's clock, whatever time the worker passed.
+        Assert.True(BsonQuery.Matches(due, Leased("replica-a/t1", until: At.AddSeconds(4)), server));
+        Assert.False(BsonQuery.Matches(due, Leased("replica-a/t1", until: At.AddSeconds(6)), server));
+        Assert.False(BsonQuery.Matches(due, Leased("replica-a/t1", until: At.AddSeconds(-1)), At.AddSeconds(-2)));
+        Assert.False(BsonQuery.Matches(due, Pending(nextAttemptAt: At.AddMilliseconds(1)), server));
+        Assert.False(BsonQuery.Matches(due, Pending(state: "Delivered"), server));
+        Assert.False(BsonQuery.Matches(due, Pending(state: "Dead"), server));
+    }
+
+    [Fact]
+    public void DueExcept_LeavesOutWaitingPuppets_UnlessTheirEventsRanOutOfTime()
+    {
+        var due = Filter(MongoDeliveryStore.Filters.DueExcept(At, ["wk-waiting"]));
+
+        Assert.False(BsonQuery.Matches(due, Pending(kfId: "wk-waiting"), At));
+        Assert.True(BsonQuery.Matches(due, Pending(kfId: "wk-waiting", expiresAt: At), At));
+        Assert.True(BsonQuery.Matches(due, Pending(kfId: "wk-other"), At));
+        Assert.True(BsonQuery.Matches(Filter(MongoDeliveryStore.Filters.DueFor("wk-other", At)), Pending(kfId: "wk-other"), At));
+        Assert.False(BsonQuery.Matches(Filter(MongoDeliveryStore.Filters.DueFor("wk-other", At)), Pending(kfId: "wk-waiting"), At));
     }
 
     [Fact]
     public void Claim_TakesAFreshLeaseToken_ALeaseFromTheServersClock_AndCountsTheClaim()
     {
-        Assert.Equal(
-            """[{ "$set" : { "leaseOwner" : "worker-a/t1", "leaseUntil" : { "$add" : ["$$NOW", 30000] }, "claims" : { "$add" : [{ "$ifNull" : ["$claims", 0] }, 1] } } }]""",
-            MongoDeliveryStore.Updates.Claim("worker-a/t1", TimeSpan.FromSeconds(30)).Render(Args).ToJson());
+        var server = At.AddMinutes(1);
+        var update = MongoDeliveryStore.Updates.Claim("worker-a/t1", TimeSpan.FromSeconds(30)).Render(Args);
+
+        var first = BsonQuery.Apply(update, Without(Pending(), "claims"), server);
+        var again = BsonQuery.Apply(update, first, server);
+
+        Assert.Equal("worker-a/t1", first["leaseOwner"].AsString);
+        Assert.Equal(server.AddSeconds(30), first["leaseUntil"].ToUniversalTime());
+        Assert.Equal(1, first["claims"].ToInt32());
+        Assert.Equal(2, again["claims"].ToInt32());
+        Assert.Equal("Pending", first["state"].AsString);
         Assert.StartsWith("worker-a/", LeaseToken.New("worker-a"));
         Assert.NotEqual(LeaseToken.New("worker-a"), LeaseToken.New("worker-a"));
-        Assert.Equal("""{ "nextAttemptAt" : 1 }""", MongoDeliveryStore.ClaimOptions.Sort.Render(Args).ToJson());
+        // Earliest due first, and the claimed document as the claim left it (its lease token), never an insert.
+        Assert.Equal(new BsonDocument("nextAttemptAt", 1), MongoDeliveryStore.ClaimOptions.Sort.Render(Args));
         Assert.Equal(ReturnDocument.After, MongoDeliveryStore.ClaimOptions.ReturnDocument);
         Assert.False(MongoDeliveryStore.ClaimOptions.IsUpsert);
     }
@@ -199,137 +233,161 @@ public sealed class MongoDeliveryRenderingTests
     [Fact]
     public void LeasedBy_IsTheRecord_StillPending_AndLeasedToTheOwner()
     {
-        Assert.Equal(
-            """{ "_id" : "d1", "state" : "Pending", "leaseOwner" : "worker-a" }""",
-            MongoDeliveryStore.Filters.LeasedBy("d1", "worker-a").Render(Args).ToJson());
+        var leasedBy = Filter(MongoDeliveryStore.Filters.LeasedBy("d1", "worker-a/t1"));
+
+        Assert.True(BsonQuery.Matches(leasedBy, Leased("worker-a/t1")));
+        Assert.False(BsonQuery.Matches(leasedBy, Leased("worker-a/t2")), "a later claim, even by the same worker");
+        Assert.False(BsonQuery.Matches(leasedBy, Leased("worker-a/t1").Set("_id", "d2")));
+        Assert.False(BsonQuery.Matches(leasedBy, Leased("worker-a/t1").Set("state", "Dead")));
+        Assert.False(BsonQuery.Matches(leasedBy, Pending()));
     }
 
     [Fact]
-    public void FinishingUpdates_EndTheLease_ResetTheClaims_AndSetWhenTheTtlIndexPurges()
+    public void FinishingUpdates_EndTheLease_ResetTheClaims_RecordTheLeaseFinished_AndSetWhenTheTtlIndexPurges()
     {
-        Assert.Equal(
-            $$"""{ "$set" : { "state" : "Delivered", "attempts" : 2, "completedAt" : {{AtJson}}, "lastError" : null, "purgeAt" : {{LaterJson}}, "leaseOwner" : null, "leaseUntil" : null, "claims" : 0 } }""",
-            Render(MongoDeliveryStore.Updates.ReleasingLease(MongoDeliveryStore.Updates.Delivered(2, At, At.AddSeconds(30)))));
-        Assert.Equal(
-            $$"""{ "$set" : { "attempts" : 1, "nextAttemptAt" : {{AtJson}}, "lastError" : "HTTP 503", "leaseOwner" : null, "leaseUntil" : null, "claims" : 0 } }""",
-            Render(MongoDeliveryStore.Updates.ReleasingLease(MongoDeliveryStore.Updates.Rescheduled(1, At, "HTTP 503"))));
-        Assert.Equal(
-            $$"""{ "$set" : { "state" : "Dead", "attempts" : 7, "lastError" : "expired", "completedAt" : {{AtJson}}, "purgeAt" : {{LaterJson}}, "leaseOwner" : null, "leaseUntil" : null, "claims" : 0 } }""",
-            Render(MongoDeliveryStore.Updates.ReleasingLease(MongoDeliveryStore.Updates.DeadLettered(7, "expired", At, At.AddSeconds(30)))));
+        var leased = Leased("worker-a/t1").Set("claims", 2);
+
+        var delivered = Finish(MongoDeliveryStore.Updates.Delivered(2, At, At.AddSeconds(30)), leased);
+        var rescheduled = Finish(MongoDeliveryStore.Updates.Rescheduled(1, At.AddSeconds(10), "HTTP 503"), leased);
+        var dead = Finish(MongoDeliveryStore.Updates.DeadLettered(7, "expired", At, At.AddSeconds(30)), leased);
+
+        Assert.All(new[] { delivered, rescheduled, dead }, finished =>
+        {
+            Assert.Equal(BsonNull.Value, finished["leaseOwner"]);
+            Assert.Equal(BsonNull.Value, finished["leaseUntil"]);
+            Assert.Equal(0, finished["claims"].ToInt32());
+            Assert.Equal("worker-a/t1", finished["finishedLease"].AsString);
+        });
+        Assert.Equal(("Delivered", 2, At, BsonNull.Value, At.AddSeconds(30)),
+            (delivered["state"].AsString, delivered["attempts"].ToInt32(), delivered["completedAt"].ToUniversalTime(), delivered["lastError"], delivered["purgeAt"].ToUniversalTime()));
+        Assert.Equal(("Pending", 1, At.AddSeconds(10), "HTTP 503"),
+            (rescheduled["state"].AsString, rescheduled["attempts"].ToInt32(), rescheduled["nextAttemptAt"].ToUniversalTime(), rescheduled["lastError"].AsString));
+        Assert.False(rescheduled.Contains("purgeAt"));
+        Assert.Equal(("Dead", 7, "expired", At, At.AddSeconds(30)),
+            (dead["state"].AsString, dead["attempts"].ToInt32(), dead["lastError"].AsString, dead["completedAt"].ToUniversalTime(), dead["purgeAt"].ToUniversalTime()));
     }
 
     [Fact]
-    public void ThePurgeLoop_OnlyRemovesRecordsFinishedBeforeTheTtlField()
+    public void Purge_RemovesRecordsFinishedBeforeTheirCutoffs_AndTheLoopOnlyThoseWithoutTheTtlField()
     {
-        Assert.Equal(
-            $$"""{ "$or" : [{ "state" : "Delivered", "completedAt" : { "$lt" : {{AtJson}} } }, { "state" : "Dead", "completedAt" : { "$lt" : {{LaterJson}} } }], "purgeAt" : { "$exists" : false } }""",
-            MongoDeliveryStore.Filters.PurgeableWithoutTtl(At, At.AddSeconds(30)).Render(Args).ToJson());
+        var purgeable = Filter(MongoDeliveryStore.Filters.Purgeable(At, At.AddSeconds(30)));
+        var withoutTtl = Filter(MongoDeliveryStore.Filters.PurgeableWithoutTtl(At, At.AddSeconds(30)));
+        var oldDelivered = Finished("Delivered", At.AddSeconds(-1));
+        var newDelivered = Finished("Delivered", At);
+        var oldDead = Finished("Dead", At.AddSeconds(29));
+        var newDead = Finished("Dead", At.AddSeconds(30));
+
+        Assert.Equal([true, false, true, false], new[] { oldDelivered, newDelivered, oldDead, newDead }.Select(d => BsonQuery.Matches(purgeable, d)));
+        Assert.False(BsonQuery.Matches(purgeable, Pending().Set("completedAt", At.AddDays(-1))));
+        Assert.True(BsonQuery.Matches(withoutTtl, oldDelivered));
+        Assert.False(BsonQuery.Matches(withoutTtl, oldDelivered.Set("purgeAt", At)), "the TTL index removes it");
     }
 
     [Fact]
     public void Replay_OfADeadLetter_MakesItDueNow_WithAFreshCountAndAgeLimit()
     {
-        Assert.Equal("""{ "_id" : "d1", "state" : "Dead" }""", MongoDeliveryStore.Filters.DeadLetter("d1").Render(Args).ToJson());
-        Assert.Equal(
-            $$"""{ "$set" : { "state" : "Pending", "attempts" : 0, "nextAttemptAt" : {{AtJson}}, "expiresAt" : {{LaterJson}}, "leaseOwner" : null, "leaseUntil" : null, "completedAt" : null, "claims" : 0 }, "$unset" : { "purgeAt" : 1 } }""",
-            Render(MongoDeliveryStore.Updates.Replay(At, At.AddSeconds(30))));
+        var deadLetter = Filter(MongoDeliveryStore.Filters.DeadLetter("d1"));
+        var dead = Finished("Dead", At).Set("attempts", 7).Set("lastError", "expired").Set("claims", 3);
+
+        var replayed = BsonQuery.Apply(MongoDeliveryStore.Updates.Replay(At.AddHours(1), At.AddHours(2)).Render(Args), dead);
+
+        Assert.True(BsonQuery.Matches(deadLetter, dead));
+        Assert.False(BsonQuery.Matches(deadLetter, Pending()));
+        Assert.False(BsonQuery.Matches(deadLetter, dead.DeepClone().AsBsonDocument.Set("_id", "d2")));
+        Assert.Equal(("Pending", 0, At.AddHours(1), At.AddHours(2), 0),
+            (replayed["state"].AsString, replayed["attempts"].ToInt32(), replayed["nextAttemptAt"].ToUniversalTime(), replayed["expiresAt"].ToUniversalTime(), replayed["claims"].ToInt32()));
+        Assert.Equal(BsonNull.Value, replayed["completedAt"]);
+        Assert.Equal(BsonNull.Value, replayed["leaseOwner"]);
+        Assert.False(replayed.Contains("purgeAt"), "no longer purged by the TTL index");
+        Assert.Equal("expired", replayed["lastError"].AsString);
     }
 
     [Fact]
-    public void Stats_SplitPendingByLease()
+    public void Revive_QueuesTheDeadCopyOfAResentEvent_AsTheNewCopySays()
     {
-        Assert.Equal(
-            $$"""{ "state" : "Pending", "$or" : [{ "leaseUntil" : null }, { "leaseUntil" : { "$lte" : {{AtJson}} } }] }""",
-            MongoDeliveryStore.Filters.PendingUnleased(At).Render(Args).ToJson());
-        Assert.Equal(
-            $$"""{ "state" : "Pending", "leaseUntil" : { "$gt" : {{AtJson}} } }""",
-            MongoDeliveryStore.Filters.PendingLeased(At).Render(Args).ToJson());
-        Assert.Equal("""{ "receivedAt" : 1 }""", MongoDeliveryStore.Sorts.OldestReceivedFirst.Render(Args).ToJson());
-        Assert.Equal("""{ "receivedAt" : 1 }""", MongoDeliveryStore.Projections.ReceivedAtOnly.Render(Args).ToJson());
+        var repost = DeliveryStoreContract.NewRecord() with { ReceivedAt = At, NextAttemptAt = At, ExpiresAt = At.AddMinutes(10) };
+        var copyOf = Filter(MongoDeliveryStore.Filters.DeadCopyOf(repost));
+        var dead = Finished("Dead", At.AddHours(-1));
+
+        Assert.True(BsonQuery.Matches(copyOf, dead.DeepClone().AsBsonDocument.Set("tokenKey", repost.TokenKey)));
+        Assert.True(BsonQuery.Matches(copyOf, dead.DeepClone().AsBsonDocument.Set("signatureKey", repost.SignatureKey)));
+        Assert.False(BsonQuery.Matches(copyOf, dead), "another event");
+        Assert.False(BsonQuery.Matches(copyOf, Pending().Set("tokenKey", repost.TokenKey)), "a copy still queued");
+        var revived = BsonQuery.Apply(MongoDeliveryStore.Updates.Revive(repost).Render(Args), dead);
+        Assert.Equal(("Pending", At, At, At.AddMinutes(10)),
+            (revived["state"].AsString, revived["receivedAt"].ToUniversalTime(), revived["nextAttemptAt"].ToUniversalTime(), revived["expiresAt"].ToUniversalTime()));
     }
 
     [Fact]
-    public void Purgeable_IsDeliveredOrDead_CompletedBeforeTheirCutoffs()
+    public void Stats_SplitPendingByLease_AndFindTheOldestPendingByReceivedAt()
     {
-        Assert.Equal(
-            $$"""{ "$or" : [{ "state" : "Delivered", "completedAt" : { "$lt" : {{AtJson}} } }, { "state" : "Dead", "completedAt" : { "$lt" : {{LaterJson}} } }] }""",
-            MongoDeliveryStore.Filters.Purgeable(At, At.AddSeconds(30)).Render(Args).ToJson());
+        var unleased = Filter(MongoDeliveryStore.Filters.PendingUnleased(At));
+        var leased = Filter(MongoDeliveryStore.Filters.PendingLeased(At));
+        var documents = new[] { Pending(), Leased("w/1", until: At), Leased("w/2", until: At.AddSeconds(1)), Finished("Dead", At) };
+
+        Assert.Equal([true, true, false, false], documents.Select(d => BsonQuery.Matches(unleased, d)));
+        Assert.Equal([false, false, true, false], documents.Select(d => BsonQuery.Matches(leased, d)));
+        Assert.Equal(new BsonDocument("receivedAt", 1), MongoDeliveryStore.Sorts.OldestReceivedFirst.Render(Args));
     }
 
     [Fact]
     public void DeadLetters_AreListedLatestFirst()
     {
-        Assert.Equal("""{ "state" : "Dead" }""", MongoDeliveryStore.Filters.InState(DeliveryState.Dead).Render(Args).ToJson());
-        Assert.Equal("""{ "completedAt" : -1 }""", MongoDeliveryStore.Sorts.LatestCompletedFirst.Render(Args).ToJson());
+        Assert.True(BsonQuery.Matches(Filter(MongoDeliveryStore.Filters.InState(DeliveryState.Dead)), Finished("Dead", At)));
+        Assert.False(BsonQuery.Matches(Filter(MongoDeliveryStore.Filters.InState(DeliveryState.Dead)), Finished("Delivered", At)));
+        Assert.Equal(new BsonDocument("completedAt", -1), MongoDeliveryStore.Sorts.LatestCompletedFirst.Render(Args));
     }
 
     [Fact]
     public void Indexes_AreUniqueKeys_TheClaimCompletionAndOldestPendingOrders_AndTheTtl()
     {
-        Assert.Collection(
-            MongoDeliveryStore.Indexes,
-            token =>
-            {
-                Assert.Equal("""{ "tokenKey" : 1 }""", token.Keys.Render(Args).ToJson());
-                Assert.Equal("tokenKey_1", token.Options.Name);
-                Assert.True(token.Options.Unique);
-            },
-            signature =>
-            {
-                Assert.Equal("""{ "signatureKey" : 1 }""", signature.Keys.Render(Args).ToJson());
-                Assert.Equal("signatureKey_1", signature.Options.Name);
-                Assert.True(signature.Options.Unique);
-                var options = Assert.IsType<CreateIndexOptions<DeliveryDocument>>(signature.Options);
-                Assert.Equal("""{ "signatureKey" : { "$type" : "string" } }""", options.PartialFilterExpression.Render(Args).ToJson());
-            },
-            due =>
-            {
-                Assert.Equal("""{ "state" : 1, "nextAttemptAt" : 1 }""", due.Keys.Render(Args).ToJson());
-                Assert.Equal("state_1_nextAttemptAt_1", due.Options.Name);
-                Assert.NotEqual(true, due.Options.Unique);
-            },
-            completed =>
-            {
-                Assert.Equal("""{ "state" : 1, "completedAt" : 1 }""", completed.Keys.Render(Args).ToJson());
-                Assert.Equal("state_1_completedAt_1", completed.Options.Name);
-                Assert.NotEqual(true, completed.Options.Unique);
-            },
-            perPuppet =>
-            {
-                Assert.Equal("""{ "kfId" : 1, "state" : 1 }""", perPuppet.Keys.Render(Args).ToJson());
-                Assert.Equal("kfId_1_state_1", perPuppet.Options.Name);
-                Assert.NotEqual(true, perPuppet.Options.Unique);
-            },
-            oldestPending =>
-            {
-                Assert.Equal("""{ "state" : 1, "receivedAt" : 1 }""", oldestPending.Keys.Render(Args).ToJson());
-                Assert.Equal("state_1_receivedAt_1", oldestPending.Options.Name);
-            },
-            ttl =>
-            {
-                Assert.Equal("""{ "purgeAt" : 1 }""", ttl.Keys.Render(Args).ToJson());
-                Assert.Equal("purgeAt_1", ttl.Options.Name);
-                Assert.Equal(TimeSpan.Zero, ttl.Options.ExpireAfter);
-            });
+        var indexes = MongoDeliveryStore.Indexes.ToDictionary(i => i.Options.Name, i => (Keys: i.Keys.Render(Args), i.Options));
+
+        Assert.Equal(
+            ["kfId_1_state_1", "purgeAt_1", "signatureKey_1", "state_1_completedAt_1", "state_1_nextAttemptAt_1", "state_1_receivedAt_1", "tokenKey_1"],
+            indexes.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(new BsonDocument("tokenKey", 1), indexes["tokenKey_1"].Keys);
+        Assert.True(indexes["tokenKey_1"].Options.Unique);
+        Assert.Equal(new BsonDocument("signatureKey", 1), indexes["signatureKey_1"].Keys);
+        Assert.True(indexes["signatureKey_1"].Options.Unique);
+        // Only documents with a signature take part in its uniqueness: decrypted callbacks have none.
+        var partial = Filter(Assert.IsType<CreateIndexOptions<DeliveryDocument>>(indexes["signatureKey_1"].Options).PartialFilterExpression);
+        Assert.True(BsonQuery.Matches(partial, Pending()));
+        Assert.False(BsonQuery.Matches(partial, Without(Pending(), "signatureKey")));
+        Assert.Equal(new BsonDocument { { "state", 1 }, { "nextAttemptAt", 1 } }, indexes["state_1_nextAttemptAt_1"].Keys);
+        Assert.Equal(new BsonDocument { { "state", 1 }, { "completedAt", 1 } }, indexes["state_1_completedAt_1"].Keys);
+        Assert.Equal(new BsonDocument { { "kfId", 1 }, { "state", 1 } }, indexes["kfId_1_state_1"].Keys);
+        Assert.Equal(new BsonDocument { { "state", 1 }, { "receivedAt", 1 } }, indexes["state_1_receivedAt_1"].Keys);
+        Assert.All(indexes.Where(i => i.Key is not ("tokenKey_1" or "signatureKey_1")), i => Assert.NotEqual(true, i.Value.Options.Unique));
+        Assert.Equal(new BsonDocument("purgeAt", 1), indexes["purgeAt_1"].Keys);
+        Assert.Equal(TimeSpan.Zero, indexes["purgeAt_1"].Options.ExpireAfter);
     }
 
     [Fact]
     public void ReleasingAPuppet_TouchesOnlyItsWaitingEvents_AndItsRecentDeadLetters()
     {
-        var now = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
-        Assert.Equal(
-            """{ "kfId" : "wk1", "state" : "Pending", "$or" : [{ "leaseUntil" : null }, { "leaseUntil" : { "$lte" : { "$date" : "2026-01-02T03:04:05Z" } } }], "nextAttemptAt" : { "$gt" : { "$date" : "2026-01-02T03:04:05Z" } } }""",
-            MongoDeliveryStore.Filters.WaitingFor("wk1", now).Render(Args).ToJson());
-        Assert.Equal(
-            """{ "kfId" : "wk1", "state" : "Dead", "receivedAt" : { "$gte" : { "$date" : "2026-01-02T02:54:05Z" } } }""",
-            MongoDeliveryStore.Filters.DeadFor("wk1", now.AddMinutes(-10)).Render(Args).ToJson());
-        Assert.Equal("""{ "$set" : { "nextAttemptAt" : { "$date" : "2026-01-02T03:04:05Z" } } }""", Render(MongoDeliveryStore.Updates.DueAt(now)));
+        var waiting = Filter(MongoDeliveryStore.Filters.WaitingFor("wk1", At));
+        var recentDead = Filter(MongoDeliveryStore.Filters.DeadFor("wk1", At.AddMinutes(-10)));
+
+        Assert.True(BsonQuery.Matches(waiting, Pending(kfId: "wk1", nextAttemptAt: At.AddMinutes(1))));
+        Assert.False(BsonQuery.Matches(waiting, Pending(kfId: "wk1")), "already due");
+        Assert.False(BsonQuery.Matches(waiting, Leased("w/1", until: At.AddMinutes(1)).Set("kfId", "wk1").Set("nextAttemptAt", At.AddMinutes(1))), "a worker holds it");
+        Assert.False(BsonQuery.Matches(waiting, Pending(kfId: "wk2", nextAttemptAt: At.AddMinutes(1))));
+        Assert.True(BsonQuery.Matches(recentDead, Finished("Dead", At).Set("kfId", "wk1").Set("receivedAt", At.AddMinutes(-10))));
+        Assert.False(BsonQuery.Matches(recentDead, Finished("Dead", At).Set("kfId", "wk1").Set("receivedAt", At.AddMinutes(-11))));
+        Assert.False(BsonQuery.Matches(recentDead, Finished("Delivered", At).Set("kfId", "wk1")));
+        Assert.Equal(At, BsonQuery.Apply(MongoDeliveryStore.Updates.DueAt(At).Render(Args), Pending(nextAttemptAt: At.AddMinutes(1)))["nextAttemptAt"].ToUniversalTime());
     }
 
     [Fact]
-    public void QueuedFor_CountsOnePuppetsPendingRecords()
+    public void QueuedFor_CountsOnePuppetsPendingRecords_LeasedOrNot()
     {
-        Assert.Equal("""{ "kfId" : "wk1", "state" : "Pending" }""", MongoDeliveryStore.Filters.QueuedFor("wk1").Render(Args).ToJson());
+        var queued = Filter(MongoDeliveryStore.Filters.QueuedFor("wk1"));
+
+        Assert.True(BsonQuery.Matches(queued, Pending(kfId: "wk1")));
+        Assert.True(BsonQuery.Matches(queued, Leased("w/1").Set("kfId", "wk1")));
+        Assert.False(BsonQuery.Matches(queued, Finished("Delivered", At).Set("kfId", "wk1")));
+        Assert.False(BsonQuery.Matches(queued, Pending(kfId: "wk2")));
     }
 
     [Fact]
@@ -347,5 +405,26 @@ public sealed class MongoDeliveryRenderingTests
         Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4));
     }
 
-    private static string Render(UpdateDefinition<DeliveryDocument> update) => update.Render(Args).ToJson();
+    private static BsonDocument Filter(FilterDefinition<DeliveryDocument> filter) => filter.Render(Args);
+
+    private static BsonDocument Finish(UpdateDefinition<DeliveryDocument> update, BsonDocument leased) =>
+        BsonQuery.Apply(MongoDeliveryStore.Updates.ReleasingLease(update, leased["leaseOwner"].AsString).Render(Args), leased);
+
+    /// <summary>A pending document as the store writes it (id d1), due at <c>At</c> unless told otherwise.</summary>
+    private static BsonDocument Pending(string state = "Pending", string kfId = "wk-a", DateTime? nextAttemptAt = null, DateTime? expiresAt = null) =>
+        DeliveryDocument.FromRecord(DeliveryStoreContract.NewRecord(nextAttemptAt ?? At, kfId: kfId) with
+        {
+            Id = "d1", ReceivedAt = At.AddMinutes(-1), ExpiresAt = expiresAt ?? At.AddMinutes(10),
+        }).ToBsonDocument().Set("state", state);
+
+    private static BsonDocument Leased(string leaseToken, DateTime? until = null) =>
+        Pending().Set("leaseOwner", leaseToken).Set("leaseUntil", until ?? At.AddSeconds(30)).Set("claims", 1);
+
+    private static BsonDocument Without(BsonDocument document, string field)
+    {
+        document.Remove(field);
+        return document;
+    }
+
+    private static BsonDocument Finished(string state, DateTime completedAt) => Pending(state).Set("completedAt", completedAt);
 }
