@@ -9,8 +9,6 @@ namespace WxkfManager.IntegrationTests;
 /// <summary>The whole service over real HTTP with MONGO_URI set: what runs on SQLite elsewhere, on MongoDB.</summary>
 public sealed class MongoApiTests(MongoFixture fixture) : IClassFixture<MongoFixture>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task RegisterCallbackAndDeregister_WorkOnMongo()
     {

@@ -6,7 +6,6 @@ namespace WxkfManager.Tests.Apis;
 
 public sealed class CallbackApiTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private HttpClient Client => app.Client;
     private static string Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString();
 
@@ -368,8 +367,6 @@ public sealed class CallbackApiTests(ManagerApp app) : IClassFixture<ManagerApp>
 /// <summary>The documentation's sample is signed in 2014: it needs the timestamp window off.</summary>
 public sealed class DocumentSampleTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task VerifyUrl_WithTheDocumentSample_AnswersTheDecryptedEchostr()
     {

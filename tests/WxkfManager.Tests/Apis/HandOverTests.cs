@@ -18,8 +18,6 @@ public sealed class HandOverApp : ManagerApp
 /// </summary>
 public sealed class HandOverTests(HandOverApp app) : IClassFixture<HandOverApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private HttpClient FirstHost => app.Client;
 
     [Fact]

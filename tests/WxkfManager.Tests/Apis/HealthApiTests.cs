@@ -7,8 +7,6 @@ namespace WxkfManager.Tests.Apis;
 
 public sealed class HealthApiTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Health_SaysAlive()
     {

@@ -7,7 +7,6 @@ namespace WxkfManager.Tests.Apis;
 
 public sealed class ManagerApiTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private HttpClient Client => app.Client;
 
     [Fact]

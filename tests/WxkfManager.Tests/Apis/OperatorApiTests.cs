@@ -8,8 +8,6 @@ namespace WxkfManager.Tests.Apis;
 
 public sealed class OperatorApiTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private HttpClient Client => app.Client;
 
     [Fact]

@@ -14,8 +14,6 @@ public sealed class CappedManagerApp : ManagerApp
 /// <summary>Caps on the fleet and on each corp, so a leaked key cannot register without end.</summary>
 public sealed class RegistrationCapsTests(CappedManagerApp app) : IClassFixture<CappedManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Caps_RefuseNewKfIdsWith409AndTheReason_ButNeverARegisteredPuppetRegisteringAgain()
     {

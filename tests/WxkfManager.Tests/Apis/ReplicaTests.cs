@@ -11,8 +11,6 @@ namespace WxkfManager.Tests.Apis;
 /// </summary>
 public sealed class ReplicaTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task APuppetRegisteredThroughOneReplica_GetsCallbacksThroughTheOther()
     {

@@ -7,8 +7,6 @@ namespace WxkfManager.Tests.Apis;
 
 public sealed class RestartTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Registrations_SurviveARestart_AndCallbacksStillRoute()
     {
@@ -45,8 +43,6 @@ public sealed class RestartTests
 
 public sealed class UnloadableRegistrationTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task ARowThatCannotLoad_DoesNotStopStartUp_IsListedForOperators_AndTheRestServes()
     {

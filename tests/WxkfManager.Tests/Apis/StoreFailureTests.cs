@@ -11,8 +11,6 @@ namespace WxkfManager.Tests.Apis;
 /// <summary>A store that is locked, unwritable or down: callbacks refused fast with 503 (WeCom resends), /ready says why.</summary>
 public sealed class StoreFailureTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task SqliteLockedByAnotherWriter_CallbackIsRefusedFast_AndReadySaysLocked()
     {

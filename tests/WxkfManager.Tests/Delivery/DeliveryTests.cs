@@ -13,7 +13,6 @@ namespace WxkfManager.Tests.Delivery;
 /// <summary>The delivery promise over real HTTP: once WeCom has its "success", the event reaches its puppet or is a visible, replayable dead letter.</summary>
 public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private HttpClient Client => app.Client;
 
     [Fact]
@@ -281,8 +280,6 @@ public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
 /// <summary>Age limit and shutdown: each needs a manager of its own.</summary>
 public sealed class DeliveryLifecycleTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task PuppetDownPastTheAgeLimit_IsDeadLettered_AndReplayDeliversOnceBack()
     {

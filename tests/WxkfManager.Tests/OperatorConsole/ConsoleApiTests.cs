@@ -45,8 +45,6 @@ public sealed class ConsoleApiTests : IClassFixture<ConsoleAppWithKey>
         app.Client.DefaultRequestHeaders.Authorization ??= new AuthenticationHeaderValue("Bearer", ConsoleAppWithKey.Key);
     }
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static HttpRequestMessage WithCookie(HttpMethod method, string path, string cookie, bool consoleHeader = true)
     {
         var request = new HttpRequestMessage(method, path);
@@ -260,8 +258,6 @@ public sealed class ConsoleApiTests : IClassFixture<ConsoleAppWithKey>
 
 public sealed class ConsoleWithoutKeyTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task WithoutAnOperatorKey_TheConsoleIsOpen_AsOperatorIs_AndSaysSo()
     {

@@ -6,8 +6,6 @@ namespace WxkfManager.Tests.Process;
 
 public sealed class CrashRecoveryTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static readonly Dictionary<string, string> FastRecovery = new()
     {
         ["Delivery__LeaseDuration"] = "00:00:03",

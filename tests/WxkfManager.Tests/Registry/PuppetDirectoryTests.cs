@@ -7,8 +7,6 @@ namespace WxkfManager.Tests.Registry;
 /// <summary>The directory over a fake store: bad registrations are skipped, changes apply per entry.</summary>
 public sealed class PuppetDirectoryTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static PuppetDirectory DirectoryOver(IPuppetRegistry registry) =>
         new(registry, TimeProvider.System, NullLogger<PuppetDirectory>.Instance);
 

@@ -12,8 +12,6 @@ public abstract class PuppetRegistryContract
     /// <summary>A registry ready for use (initialized). Called once per test.</summary>
     protected abstract Task<IPuppetRegistry> CreateRegistryAsync();
 
-    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public static PuppetRegistration NewRegistration(string? corpId = null, string? kfId = null) => new(
         KfId: kfId ?? "wk" + Guid.NewGuid().ToString("N"),
         KfName: "客服 " + Random.Shared.Next(1000),

@@ -10,8 +10,6 @@ namespace WxkfManager.Tests.Security;
 /// <summary>The unsigned /callback/decrypted path cannot flood the store, list corps or kfIds, or carry junk to puppets.</summary>
 public sealed class GatewayPathTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task AnOversizedBody_IsPayloadTooLarge_AndNotStored()
     {

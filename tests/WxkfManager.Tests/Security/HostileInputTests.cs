@@ -14,8 +14,6 @@ namespace WxkfManager.Tests.Security;
 /// </summary>
 public sealed class HostileInputTests(ManagerApp app) : IClassFixture<ManagerApp>, IAsyncLifetime
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static readonly string[] Routes =
     [
         "POST /callback/{corp}?msg_signature={a}&timestamp={now}&nonce={b}",

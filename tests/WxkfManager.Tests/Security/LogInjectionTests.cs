@@ -13,8 +13,6 @@ namespace WxkfManager.Tests.Security;
 /// <summary>CR, LF and ESC from outside never start a log line of their own nor reach a terminal raw.</summary>
 public sealed partial class LogInjectionTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private const string Forged = "2026-01-01 00:00:00.000 +00:00 [INF] FORGED";
 
     [GeneratedRegex(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [+-]\d\d:\d\d \[[A-Z]{3}\] ")]

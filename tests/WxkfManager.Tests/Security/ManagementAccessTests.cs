@@ -21,8 +21,6 @@ public sealed class KeyedManagerApp : ManagerApp
 
 public sealed class ManagementAccessTests(KeyedManagerApp app) : IClassFixture<KeyedManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public static TheoryData<string, string> ManagementCalls => new()
     {
         { "POST", "/puppetWxkfManager/register" },
@@ -126,8 +124,6 @@ public sealed class ManagementAccessTests(KeyedManagerApp app) : IClassFixture<K
 
 public sealed class SecurityConfigurationTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Ready_Warns_WhenNoKeyIsSet()
     {

@@ -8,8 +8,6 @@ namespace WxkfManager.Tests.Security;
 
 public sealed class OwnershipTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public static TheoryData<string, string> Takeovers => new()
     {
         { "other corp, token and key", "corpId, token, encodingAESKey" },

@@ -62,8 +62,6 @@ public sealed class NarrowedManagerApp : ManagerApp
 
 public sealed class PuppetConnectionTests(NarrowedManagerApp app) : IClassFixture<NarrowedManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Theory]
     [InlineData(307)]
     [InlineData(302)]

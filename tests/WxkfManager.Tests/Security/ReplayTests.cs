@@ -7,8 +7,6 @@ namespace WxkfManager.Tests.Security;
 
 public sealed class ReplayTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Theory]
     [InlineData(-3600)]
     [InlineData(-301)]

@@ -9,8 +9,6 @@ namespace WxkfManager.Tests.Security;
 /// <summary>The puppet key (in every puppet's URL and logs) opens puppet endpoints only; the operator key opens the rest.</summary>
 public sealed class RoleTests(KeyedManagerApp app) : IClassFixture<KeyedManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public static TheoryData<string, string> OperatorCalls => new()
     {
         { "GET", "/operator/queue" },
@@ -79,8 +77,6 @@ public sealed class RoleTests(KeyedManagerApp app) : IClassFixture<KeyedManagerA
 
 public sealed class RoleConfigurationTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task WithOnlyThePuppetKey_OperatorEndpointsAreClosed_AndTheServiceSaysSo()
     {

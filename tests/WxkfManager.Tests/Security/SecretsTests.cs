@@ -56,8 +56,6 @@ public sealed class SecretProtectorTests
 /// </summary>
 public sealed class SecretLeakTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Secrets_NeverAppearInAnswersOrLogs_AndAreEncryptedAtRest()
     {

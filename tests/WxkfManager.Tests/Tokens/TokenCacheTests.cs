@@ -9,8 +9,6 @@ namespace WxkfManager.Tests.Tokens;
 /// <summary>getToken against a fake WeCom that counts its gettoken calls. Each test has its own manager and upstream.</summary>
 public sealed class TokenCacheTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static async Task<ManagerApp> StartAsync(params (string Key, string Value)[] settings)
     {
         var app = new ManagerApp();
@@ -193,6 +191,6 @@ public sealed class SharedTokenCacheTests
         await using var second = new ManagerApp { DataDirectory = first.DataDirectory }.With("ACCESS_TOKEN_URL", first.WeCom.TokenUrl);
         await second.InitializeAsync();
 
-        await SharedTokenScenario.RunAsync(first, second, TestContext.Current.CancellationToken);
+        await SharedTokenScenario.RunAsync(first, second, Ct);
     }
 }
