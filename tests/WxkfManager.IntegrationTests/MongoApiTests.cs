@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using WxkfManager.Tests.Apis;
 using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.IntegrationTests;
@@ -70,6 +69,6 @@ public sealed class MongoApiTests(MongoFixture fixture) : IClassFixture<MongoFix
         await using var second = new ManagerApp().With("MONGO_URI", uri).With("ACCESS_TOKEN_URL", first.WeCom.TokenUrl);
         await second.InitializeAsync();
 
-        await WxkfManager.Tests.Tokens.SharedTokenScenario.RunAsync(first, second, Ct);
+        await SharedTokenScenario.RunAsync(first, second, Ct);
     }
 }

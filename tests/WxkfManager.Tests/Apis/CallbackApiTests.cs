@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using WxkfManager.Tests.Infrastructure;
+using static WxkfManager.Tests.Infrastructure.Problems;
 
 namespace WxkfManager.Tests.Apis;
 
@@ -352,15 +353,6 @@ public sealed class CallbackApiTests(ManagerApp app) : IClassFixture<ManagerApp>
         Assert.True(await puppet.NothingArrivesAsync(TimeSpan.FromMilliseconds(300)));
         var dead = await Client.GetFromJsonAsync<List<System.Text.Json.JsonElement>>("/operator/dead-letters?limit=1000", Ct);
         Assert.DoesNotContain(dead!, d => d.GetProperty("corpId").GetString() == "wwothercorp");
-    }
-
-    internal static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string reasonFragment)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(Ct);
-        Assert.NotNull(problem);
-        Assert.Contains(reasonFragment, problem.Detail);
     }
 }
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using WxkfManager.Tests.Delivery;
 using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Apis;
@@ -84,7 +83,7 @@ public sealed class HandOverTests(HandOverApp app) : IClassFixture<HandOverApp>
         await DeregisterAsync(FirstHost, corp, kfId);
         await stopping.DisposeAsync();
 
-        Assert.False(await DeliveryTests.WaitForAsync<bool>(async () => await IsOnlineAsync(kfId) ? null : false, TimeSpan.FromSeconds(5)));
+        Assert.False(await Eventually.WaitForAsync<bool>(async () => await IsOnlineAsync(kfId) ? null : false, TimeSpan.FromSeconds(5)));
     }
 
     [Fact]
@@ -102,7 +101,7 @@ public sealed class HandOverTests(HandOverApp app) : IClassFixture<HandOverApp>
 
         Assert.False(await IsOnlineAsync(kfId));
         await SendAsync(corp, kfId, "nobody-home");
-        var letter = await DeliveryTests.WaitForAsync<JsonElement>(async () =>
+        var letter = await Eventually.WaitForAsync<JsonElement>(async () =>
         {
             var dead = await FirstHost.GetFromJsonAsync<List<JsonElement>>("/operator/dead-letters?limit=1000", Ct);
             return dead!.FirstOrDefault(d => d.GetProperty("kfId").GetString() == kfId) is { ValueKind: JsonValueKind.Object } found ? found : null;

@@ -19,7 +19,7 @@ public sealed class GatewayPathTests(ManagerApp app) : IClassFixture<ManagerApp>
 
         using var response = await app.Client.PostAsync($"/callback/decrypted/{corp.CorpId}", new StringContent(body, Encoding.UTF8, "application/json"), Ct);
 
-        await CallbackApiTestsProblem.AssertAsync(response, HttpStatusCode.RequestEntityTooLarge, "2048");
+        await Problems.AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "2048");
         Assert.True(await puppet.NothingArrivesAsync(TimeSpan.FromMilliseconds(300)));
     }
 
@@ -35,7 +35,7 @@ public sealed class GatewayPathTests(ManagerApp app) : IClassFixture<ManagerApp>
 
         using var response = await app.Client.PostAsJsonAsync($"/callback/decrypted/{corp.CorpId}", new { token, openKfId }, Ct);
 
-        await CallbackApiTestsProblem.AssertAsync(response, HttpStatusCode.BadRequest, reason);
+        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, reason);
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public sealed class GatewayPathTests(ManagerApp app) : IClassFixture<ManagerApp>
     {
         using var response = await app.Client.PostAsync(path, new StringContent("{}", Encoding.UTF8, "application/json"), Ct);
 
-        await CallbackApiTestsProblem.AssertAsync(response, HttpStatusCode.BadRequest, "corpId must be");
+        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, "corpId must be");
     }
 
     private static string WithoutTraceId(string json)
@@ -199,10 +199,4 @@ public sealed class GatewayPathTests(ManagerApp app) : IClassFixture<ManagerApp>
         node.Remove("traceId");
         return node.ToJsonString();
     }
-}
-
-internal static class CallbackApiTestsProblem
-{
-    public static Task AssertAsync(HttpResponseMessage response, HttpStatusCode status, string reason) =>
-        WxkfManager.Tests.Apis.CallbackApiTests.AssertProblemAsync(response, status, reason);
 }

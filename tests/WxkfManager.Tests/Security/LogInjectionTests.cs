@@ -32,7 +32,7 @@ public sealed partial class LogInjectionTests
         var statuses = await SendHostileRequestsAsync(app.Client, corp, puppet.KfId);
 
         Assert.All(statuses, status => Assert.InRange(status, 400, 499));
-        var log = await ManagerLogs.ReadAsync(app.LogDirectory, "FORGED");
+        var log = await LogFiles.WaitForAsync(app.LogDirectory, "FORGED");
         Assert.DoesNotContain('\u001b', log);
         Assert.DoesNotContain('\r', log);
         Assert.All(log.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.Matches(FileLinePrefix(), line));

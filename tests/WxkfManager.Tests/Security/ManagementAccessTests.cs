@@ -7,18 +7,6 @@ using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Security;
 
-public sealed class KeyedManagerApp : ManagerApp
-{
-    /// <summary>The puppet key (MANAGER_API_KEY).</summary>
-    public const string Key = "test-management-key-0123456789abcdef";
-
-    public const string OperatorKey = "test-operator-key-fedcba9876543210";
-
-    public KeyedManagerApp() => With("MANAGER_API_KEY", Key)
-        .With("MANAGER_OPERATOR_KEY", OperatorKey)
-        .With("SECRETS_ENCRYPTION_KEY", Convert.ToBase64String(new byte[32]));
-}
-
 public sealed class ManagementAccessTests(KeyedManagerApp app) : IClassFixture<KeyedManagerApp>
 {
     public static TheoryData<string, string> ManagementCalls => new()

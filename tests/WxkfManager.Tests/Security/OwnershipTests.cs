@@ -50,7 +50,7 @@ public sealed class OwnershipTests(ManagerApp app) : IClassFixture<ManagerApp>
         var callback = owner.Callback(puppet.KfId, syncToken: "still-mine");
         (await app.Client.PostAsync(callback.Path, callback.Content(), Ct)).EnsureSuccessStatusCode();
         Assert.Equal("still-mine", (await puppet.NextAsync()).Token);
-        var logs = await ManagerLogs.ReadAsync(app.LogDirectory, $"Refused a registration of {puppet.KfId}");
+        var logs = await LogFiles.WaitForAsync(app.LogDirectory, $"Refused a registration of {puppet.KfId}");
         Assert.Contains(fields, logs);
     }
 
@@ -140,33 +140,4 @@ public sealed class OwnershipTests(ManagerApp app) : IClassFixture<ManagerApp>
         },
     })
     { BaseAddress = baseAddress };
-}
-
-/// <summary>The manager's text log files, read while it writes them.</summary>
-internal static class ManagerLogs
-{
-    public static async Task<string> ReadAsync(string directory, string waitFor)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        var text = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            text = string.Join('\n', Directory.Exists(directory)
-                ? Directory.GetFiles(directory).Select(Read)
-                : []);
-            if (text.Contains(waitFor, StringComparison.Ordinal))
-            {
-                return text;
-            }
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"the log never said '{waitFor}'");
-    }
-
-    private static string Read(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
 }

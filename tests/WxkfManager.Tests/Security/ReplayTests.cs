@@ -1,6 +1,5 @@
 using System.Net;
 using WxkfManager.Crypto;
-using WxkfManager.Tests.Apis;
 using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Security;
@@ -23,7 +22,7 @@ public sealed class ReplayTests(ManagerApp app) : IClassFixture<ManagerApp>
         using var response = await app.Client.PostAsync(
             $"/callback/{corp.CorpId}?msg_signature={sealedMessage.Signature}&timestamp={timestamp}&nonce=n1", new StringContent(body), Ct);
 
-        await CallbackApiTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, "timestamp is outside the allowed window");
+        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, "timestamp is outside the allowed window");
         Assert.True(await puppet.NothingArrivesAsync(TimeSpan.FromMilliseconds(300)));
     }
 
@@ -36,7 +35,7 @@ public sealed class ReplayTests(ManagerApp app) : IClassFixture<ManagerApp>
 
         using var response = await app.Client.PostAsync(callback.Path.Replace($"timestamp={callback.Timestamp}", "timestamp=soon"), callback.Content(), Ct);
 
-        await CallbackApiTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, "Unix seconds");
+        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, "Unix seconds");
     }
 
     [Fact]

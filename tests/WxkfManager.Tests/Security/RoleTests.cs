@@ -91,7 +91,7 @@ public sealed class RoleConfigurationTests
         Assert.Contains("set MANAGER_OPERATOR_KEY", await response.Content.ReadAsStringAsync(Ct));
         var ready = await app.Client.GetFromJsonAsync<JsonElement>("/ready", Ct);
         Assert.Contains(ready.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("MANAGER_OPERATOR_KEY is not set"));
-        var log = await ManagerLogs.ReadAsync(app.LogDirectory, "MANAGER_OPERATOR_KEY is not set");
+        var log = await LogFiles.WaitForAsync(app.LogDirectory, "MANAGER_OPERATOR_KEY is not set");
         Assert.Contains("[WRN]", log.Split('\n').Single(l => l.Contains("MANAGER_OPERATOR_KEY is not set")));
     }
 
@@ -125,7 +125,7 @@ public sealed class RoleConfigurationTests
         var ready = await app.Client.GetFromJsonAsync<JsonElement>("/ready", Ct);
 
         Assert.Contains(ready.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("SECRETS_ENCRYPTION_KEY is not set") && w.GetString()!.Contains("in clear"));
-        var log = await ManagerLogs.ReadAsync(app.LogDirectory, "SECRETS_ENCRYPTION_KEY is not set");
+        var log = await LogFiles.WaitForAsync(app.LogDirectory, "SECRETS_ENCRYPTION_KEY is not set");
         Assert.Single(log.Split('\n'), l => l.Contains("SECRETS_ENCRYPTION_KEY"));
     }
 }
