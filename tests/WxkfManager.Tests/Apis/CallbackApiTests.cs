@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using WxkfManager.Tests.Infrastructure;
 using static WxkfManager.Tests.Infrastructure.Problems;
 
 namespace WxkfManager.Tests.Apis;

@@ -1,8 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Apis;
 

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
-
 namespace WxkfManager.Tests.Apis;
 
 /// <summary>A manager that settles ambiguous deregisters quickly, so the tests wait fractions of a second.</summary>

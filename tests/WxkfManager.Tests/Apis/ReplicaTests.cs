@@ -1,5 +1,3 @@
-using WxkfManager.Tests.Infrastructure;
-
 namespace WxkfManager.Tests.Apis;
 
 /// <summary>

@@ -1,10 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using WxkfManager.Registry;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Apis;
 

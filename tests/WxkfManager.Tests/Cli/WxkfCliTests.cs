@@ -1,7 +1,5 @@
-using System.Text.Json;
 using WxkfManager.Cli;
 using WxkfManager.Crypto;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Cli;
 

@@ -1,12 +1,8 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WxkfManager.Delivery;
 using WxkfManager.Options;
 using WxkfManager.Registry;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Delivery;
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Delivery;
 

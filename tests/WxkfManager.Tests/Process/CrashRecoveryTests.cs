@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Process;
 

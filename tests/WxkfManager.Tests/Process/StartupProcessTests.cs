@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
-
 namespace WxkfManager.Tests.Process;
 
 /// <summary>The built service started as an operator starts it: bad settings, the container's port variables.</summary>

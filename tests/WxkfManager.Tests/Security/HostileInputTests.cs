@@ -1,9 +1,6 @@
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Security;
 

@@ -1,11 +1,9 @@
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.RegularExpressions;
 using Serilog.Events;
 using Serilog.Formatting.Display;
 using Serilog.Parsing;
 using WxkfManager.Extensions;
-using WxkfManager.Tests.Infrastructure;
 using WxkfManager.Tests.Process;
 
 namespace WxkfManager.Tests.Security;

@@ -1,6 +1,4 @@
-using System.Net;
 using WxkfManager.Crypto;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Security;
 

@@ -1,9 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Tokens;
 
