@@ -79,7 +79,7 @@ public sealed class DeliveryGateTests
         await registry.InitializeAsync(Ct);
         await using var store = new SqliteDeliveryStore(database);
         await store.InitializeAsync(Ct);
-        var puppet = await registry.UpsertAsync(Registry.PuppetRegistryContract.NewRegistration(), Ct);
+        var puppet = await registry.UpsertAsync(Registrations.New(), Ct);
         var puppets = new PuppetDirectory(registry, TimeProvider.System, NullLogger<PuppetDirectory>.Instance);
         await puppets.RefreshAsync(Ct);
         var now = DateTime.UtcNow;

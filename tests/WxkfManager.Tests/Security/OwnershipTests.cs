@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-
 namespace WxkfManager.Tests.Security;
 
 public sealed class OwnershipTests(ManagerApp app) : IClassFixture<ManagerApp>
@@ -57,7 +55,7 @@ public sealed class OwnershipTests(ManagerApp app) : IClassFixture<ManagerApp>
         var first = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
         // The same puppet moved: a new instance, another endpoint, and another client address (127.0.0.2).
         var moved = app.Puppets.Add(first.KfId, corp.CorpId, corp.Token, corp.EncodingAesKey);
-        using var otherAddress = ClientFrom(IPAddress.Parse("127.0.0.2"), app.Client.BaseAddress!);
+        using var otherAddress = LoopbackClient.From("127.0.0.2", app.Client.BaseAddress!);
 
         using var response = await otherAddress.PostAsJsonAsync("/puppetWxkfManager/register", corp.Registration(first.KfId, moved.Endpoint), Ct);
 
@@ -115,25 +113,4 @@ public sealed class OwnershipTests(ManagerApp app) : IClassFixture<ManagerApp>
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
-
-    /// <summary>A client whose connections come from <paramref name="source"/>, another loopback address than the default.</summary>
-    internal static HttpClient ClientFrom(IPAddress source, Uri baseAddress) => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (context, cancellationToken) =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                socket.Bind(new IPEndPoint(source, 0));
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    })
-    { BaseAddress = baseAddress };
 }
