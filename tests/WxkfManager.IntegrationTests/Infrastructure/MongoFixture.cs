@@ -3,7 +3,7 @@ using MongoDB.Bson;
 using MongoDB.Driver;
 using Testcontainers.MongoDb;
 
-namespace WxkfManager.IntegrationTests;
+namespace WxkfManager.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A MongoDB server for the tests: the one <see cref="UriVariable"/> names, else a throwaway container.
