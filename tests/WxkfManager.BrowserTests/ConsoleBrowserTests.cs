@@ -10,8 +10,6 @@ namespace WxkfManager.BrowserTests;
 /// <summary>The console's pages driven in headless Chromium against the real service, a puppet stub and a fake WeCom.</summary>
 public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<ConsoleFixture>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static IWebElement FleetRow(IWebDriver driver, string kfId) =>
         Browser.WaitFor(() => driver.FindOrNull(By.CssSelector($"#fleet-table tr[data-kfid='{kfId}']")), $"the fleet row of {kfId}");
 

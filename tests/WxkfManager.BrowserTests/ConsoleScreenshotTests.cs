@@ -11,8 +11,6 @@ namespace WxkfManager.BrowserTests;
 /// </summary>
 public sealed class ConsoleScreenshotTests(ConsoleFixture fixture) : IClassFixture<ConsoleFixture>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task EveryPage_FitsA1280And390PxWideScreen_AndIsCaptured()
     {

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using WxkfManager.Tests.Apis;
 using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.IntegrationTests;
@@ -9,8 +8,6 @@ namespace WxkfManager.IntegrationTests;
 /// <summary>The whole service over real HTTP with MONGO_URI set: what runs on SQLite elsewhere, on MongoDB.</summary>
 public sealed class MongoApiTests(MongoFixture fixture) : IClassFixture<MongoFixture>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task RegisterCallbackAndDeregister_WorkOnMongo()
     {
@@ -72,6 +69,6 @@ public sealed class MongoApiTests(MongoFixture fixture) : IClassFixture<MongoFix
         await using var second = new ManagerApp().With("MONGO_URI", uri).With("ACCESS_TOKEN_URL", first.WeCom.TokenUrl);
         await second.InitializeAsync();
 
-        await WxkfManager.Tests.Tokens.SharedTokenScenario.RunAsync(first, second, Ct);
+        await SharedTokenScenario.RunAsync(first, second, Ct);
     }
 }

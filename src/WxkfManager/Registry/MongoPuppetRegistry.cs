@@ -15,9 +15,9 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
     public const string CollectionName = "wxkfpuppets";
 
     // The name mongoose gives its `unique: true` index, so ours is the same index, not a second one.
-    internal const string KfIdIndexName = "kfOpenId_1";
-    internal const string CorpIdIndexName = "corpId_1";
-    internal const string UpdatedAtIndexName = "updatedAt_1";
+    private const string KfIdIndexName = "kfOpenId_1";
+    private const string CorpIdIndexName = "corpId_1";
+    private const string UpdatedAtIndexName = "updatedAt_1";
 
     private const int DuplicateKeyCode = 11000;
 
@@ -27,7 +27,7 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
     private static readonly FindOneAndUpdateOptions<PuppetDocument> UpdateOptions =
         new() { ReturnDocument = ReturnDocument.After };
 
-    private readonly MongoClient _client;
+    private readonly MongoClient? _client;
     private readonly IMongoCollection<PuppetDocument> _collection;
     private readonly ILogger<MongoPuppetRegistry> _logger;
 
@@ -37,9 +37,16 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
         _logger = logger;
     }
 
+    /// <summary>Over a collection someone else opened and disposes: tests hand it one that records what it is asked.</summary>
+    internal MongoPuppetRegistry(IMongoCollection<PuppetDocument> collection, ILogger<MongoPuppetRegistry> logger)
+    {
+        _collection = collection;
+        _logger = logger;
+    }
+
     internal IMongoCollection<PuppetDocument> Collection => _collection;
 
-    internal static IReadOnlyList<CreateIndexModel<PuppetDocument>> Indexes { get; } =
+    private static IReadOnlyList<CreateIndexModel<PuppetDocument>> Indexes { get; } =
     [
         new(Builders<PuppetDocument>.IndexKeys.Ascending(d => d.KfId),
             new CreateIndexOptions { Name = KfIdIndexName, Unique = true }),
@@ -50,7 +57,7 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
             new CreateIndexOptions { Name = UpdatedAtIndexName }),
     ];
 
-    internal static SortDefinition<PuppetDocument> ListOrder { get; } = Builders<PuppetDocument>.Sort.Ascending(d => d.KfId);
+    private static SortDefinition<PuppetDocument> ListOrder { get; } = Builders<PuppetDocument>.Sort.Ascending(d => d.KfId);
 
     public async Task InitializeAsync(CancellationToken cancellationToken) =>
         await _collection.Indexes.CreateManyAsync(Indexes, cancellationToken);
@@ -133,7 +140,7 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
         await _collection.Database.RunCommandAsync<BsonDocument>(
             new BsonDocument("ping", 1), cancellationToken: cancellationToken);
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose() => _client?.Dispose();
 
     private async Task<PuppetRegistration> UpsertOnceAsync(PuppetRegistration registration, CancellationToken cancellationToken)
     {
@@ -142,7 +149,7 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
         return document.ToRegistration();
     }
 
-    internal static class Filters
+    private static class Filters
     {
         public static FilterDefinition<PuppetDocument> All => Builders<PuppetDocument>.Filter.Empty;
 
@@ -162,7 +169,7 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
             & Builders<PuppetDocument>.Filter.Eq(d => d.RegisteredAt, seen.RegisteredAt);
     }
 
-    internal static class Updates
+    private static class Updates
     {
         /// <summary>
         /// Writes the registration and marks it online; lastOnlineDate only on insert, so registering again

@@ -9,7 +9,7 @@ namespace WxkfManager.Registry;
 /// server's clock (<c>$currentDate</c>), so it orders writes from all replicas. The original's documents
 /// have none; the full reload reads them.
 /// </summary>
-internal sealed partial class PuppetDocument
+public sealed partial class PuppetDocument
 {
     public const string UpdatedAtElement = "updatedAt";
 

@@ -8,7 +8,7 @@ namespace WxkfManager.Registry;
 /// database keeps working; <see cref="RegisteredAt"/> is ours and absent from its documents.
 /// </summary>
 [BsonIgnoreExtraElements] // mongoose writes __v
-internal sealed partial class PuppetDocument
+public sealed partial class PuppetDocument
 {
     [BsonId]
     public ObjectId Id { get; set; }
@@ -67,7 +67,7 @@ internal sealed partial class PuppetDocument
     };
 }
 
-internal sealed class PuppetInstanceDocument
+public sealed class PuppetInstanceDocument
 {
     [BsonElement("address")]
     public string? Address { get; set; }

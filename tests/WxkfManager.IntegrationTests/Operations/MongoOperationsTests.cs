@@ -17,8 +17,6 @@ namespace WxkfManager.IntegrationTests.Operations;
 /// </summary>
 public sealed class MongoOperationsTests(MongoFixture fixture) : IClassFixture<MongoFixture>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private IMongoCollection<BsonDocument> Puppets(string uri) => fixture.DatabaseFor(uri).GetCollection<BsonDocument>(MongoPuppetRegistry.CollectionName);
 
     private static BsonDocument Mongoose(TestCorp corp, string kfId, string endpoint) => new()

@@ -3,6 +3,7 @@ using MongoDB.Bson;
 using MongoDB.Driver;
 using WxkfManager.Options;
 using WxkfManager.Registry;
+using WxkfManager.Tests.Infrastructure;
 using WxkfManager.Tests.Registry;
 
 namespace WxkfManager.IntegrationTests.Registry;
@@ -18,7 +19,7 @@ public sealed class MongoPuppetRegistryTests(MongoFixture fixture)
     public async Task MongooseDocument_IsReadable()
     {
         var registry = await CreateMongoRegistryAsync(fixture.Uri);
-        var expected = NewRegistration() with { LastOnlineDate = null, RegisteredAt = null };
+        var expected = Registrations.New() with { LastOnlineDate = null, RegisteredAt = null };
         await Raw(fixture.Uri).InsertOneAsync(MongooseDocument(expected), cancellationToken: Ct);
 
         Assert.Equal(expected, await registry.FindAsync(expected.KfId, Ct));
@@ -29,11 +30,11 @@ public sealed class MongoPuppetRegistryTests(MongoFixture fixture)
     public async Task Upsert_OverAMongooseDocument_UpdatesItInPlace_AndKeepsItsLastOnlineDate()
     {
         var registry = await CreateMongoRegistryAsync(fixture.Uri);
-        var lastOnline = TruncatedNow().AddHours(-1);
-        var old = NewRegistration() with { Online = false, LastOnlineDate = lastOnline, RegisteredAt = null };
+        var lastOnline = Registrations.TruncatedNow().AddHours(-1);
+        var old = Registrations.New() with { Online = false, LastOnlineDate = lastOnline, RegisteredAt = null };
         var original = MongooseDocument(old);
         await Raw(fixture.Uri).InsertOneAsync(original, cancellationToken: Ct);
-        var again = NewRegistration(old.CorpId, old.KfId);
+        var again = Registrations.New(old.CorpId, old.KfId);
 
         var stored = await registry.UpsertAsync(again, Ct);
 
@@ -47,7 +48,7 @@ public sealed class MongoPuppetRegistryTests(MongoFixture fixture)
     public async Task Upsert_WritesTheMongooseFieldNames()
     {
         var registry = await CreateMongoRegistryAsync(fixture.Uri);
-        var registration = NewRegistration();
+        var registration = Registrations.New();
 
         await registry.UpsertAsync(registration, Ct);
 
@@ -71,13 +72,13 @@ public sealed class MongoPuppetRegistryTests(MongoFixture fixture)
     {
         var uri = fixture.NewDatabaseUri();
         var registry = await CreateMongoRegistryAsync(uri);
-        var legacy = NewRegistration() with { LastOnlineDate = null, RegisteredAt = null };
+        var legacy = Registrations.New() with { LastOnlineDate = null, RegisteredAt = null };
         await Raw(uri).InsertOneAsync(MongooseDocument(legacy), cancellationToken: Ct);
 
         Assert.Contains(legacy, (await registry.ReadChangesAsync(null, Ct)).Loaded);
         Assert.Empty((await registry.ReadChangesAsync(DateTime.UnixEpoch, Ct)).Loaded);
 
-        await registry.MarkOfflineAsync(legacy.KfId, legacy.CorpId, TruncatedNow(), Ct);
+        await registry.MarkOfflineAsync(legacy.KfId, legacy.CorpId, Registrations.TruncatedNow(), Ct);
         Assert.Single((await registry.ReadChangesAsync(DateTime.UnixEpoch, Ct)).Loaded);
     }
 
@@ -132,7 +133,7 @@ public sealed class MongoPuppetRegistryTests(MongoFixture fixture)
     public async Task Insert_OfADuplicateKfOpenId_IsRejectedByTheUniqueIndex()
     {
         var registry = await CreateMongoRegistryAsync(fixture.Uri);
-        var registration = NewRegistration();
+        var registration = Registrations.New();
         await registry.UpsertAsync(registration, Ct);
 
         var duplicate = MongooseDocument(registration);

@@ -1,12 +1,9 @@
-using System.Net;
-using System.Net.Http.Json;
-using WxkfManager.Tests.Infrastructure;
+using static WxkfManager.Tests.Infrastructure.Problems;
 
 namespace WxkfManager.Tests.Apis;
 
 public sealed class CallbackApiTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private HttpClient Client => app.Client;
     private static string Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString();
 
@@ -354,22 +351,11 @@ public sealed class CallbackApiTests(ManagerApp app) : IClassFixture<ManagerApp>
         var dead = await Client.GetFromJsonAsync<List<System.Text.Json.JsonElement>>("/operator/dead-letters?limit=1000", Ct);
         Assert.DoesNotContain(dead!, d => d.GetProperty("corpId").GetString() == "wwothercorp");
     }
-
-    internal static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string reasonFragment)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = await response.Content.ReadFromJsonAsync<Microsoft.AspNetCore.Mvc.ProblemDetails>(Ct);
-        Assert.NotNull(problem);
-        Assert.Contains(reasonFragment, problem.Detail);
-    }
 }
 
 /// <summary>The documentation's sample is signed in 2014: it needs the timestamp window off.</summary>
 public sealed class DocumentSampleTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task VerifyUrl_WithTheDocumentSample_AnswersTheDecryptedEchostr()
     {

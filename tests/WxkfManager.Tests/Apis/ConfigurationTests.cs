@@ -1,15 +1,9 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Apis;
 
 public sealed class ConfigurationTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Theory]
     [InlineData("MONGO_URI", "not-a-mongo-uri", "MONGO_URI")]
     [InlineData("ACCESS_TOKEN_URL", "ftp://tokens.example/gettoken", "ACCESS_TOKEN_URL")]

@@ -1,9 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using WxkfManager.Tests.Delivery;
-using WxkfManager.Tests.Infrastructure;
-
 namespace WxkfManager.Tests.Apis;
 
 /// <summary>A manager that settles ambiguous deregisters quickly, so the tests wait fractions of a second.</summary>
@@ -18,8 +12,6 @@ public sealed class HandOverApp : ManagerApp
 /// </summary>
 public sealed class HandOverTests(HandOverApp app) : IClassFixture<HandOverApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private HttpClient FirstHost => app.Client;
 
     [Fact]
@@ -86,7 +78,7 @@ public sealed class HandOverTests(HandOverApp app) : IClassFixture<HandOverApp>
         await DeregisterAsync(FirstHost, corp, kfId);
         await stopping.DisposeAsync();
 
-        Assert.False(await DeliveryTests.WaitForAsync<bool>(async () => await IsOnlineAsync(kfId) ? null : false, TimeSpan.FromSeconds(5)));
+        Assert.False(await Eventually.WaitForAsync<bool>(async () => await IsOnlineAsync(kfId) ? null : false, TimeSpan.FromSeconds(5)));
     }
 
     [Fact]
@@ -104,7 +96,7 @@ public sealed class HandOverTests(HandOverApp app) : IClassFixture<HandOverApp>
 
         Assert.False(await IsOnlineAsync(kfId));
         await SendAsync(corp, kfId, "nobody-home");
-        var letter = await DeliveryTests.WaitForAsync<JsonElement>(async () =>
+        var letter = await Eventually.WaitForAsync<JsonElement>(async () =>
         {
             var dead = await FirstHost.GetFromJsonAsync<List<JsonElement>>("/operator/dead-letters?limit=1000", Ct);
             return dead!.FirstOrDefault(d => d.GetProperty("kfId").GetString() == kfId) is { ValueKind: JsonValueKind.Object } found ? found : null;

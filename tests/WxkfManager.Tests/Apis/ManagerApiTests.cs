@@ -1,13 +1,7 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
-
 namespace WxkfManager.Tests.Apis;
 
 public sealed class ManagerApiTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private HttpClient Client => app.Client;
 
     [Fact]

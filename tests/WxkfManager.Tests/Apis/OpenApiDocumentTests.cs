@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
-
 namespace WxkfManager.Tests.Apis;
 
 /// <summary>
@@ -12,8 +7,6 @@ namespace WxkfManager.Tests.Apis;
 /// </summary>
 public sealed class OpenApiDocumentTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static readonly string[] Methods = ["get", "post", "put", "delete", "patch"];
 
     private async Task<JsonElement> DocumentAsync() => await app.Client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json", Ct);

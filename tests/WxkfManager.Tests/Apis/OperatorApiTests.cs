@@ -1,15 +1,7 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using WxkfManager.Tests.Delivery;
-using WxkfManager.Tests.Infrastructure;
-
 namespace WxkfManager.Tests.Apis;
 
 public sealed class OperatorApiTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private HttpClient Client => app.Client;
 
     [Fact]
@@ -60,7 +52,7 @@ public sealed class OperatorApiTests(ManagerApp app) : IClassFixture<ManagerApp>
             var callback = corp.Callback(puppet.KfId);
             (await Client.PostAsync(callback.Path, callback.Content(), Ct)).EnsureSuccessStatusCode();
 
-            var queue = await DeliveryTests.WaitForAsync<JsonElement>(async () =>
+            var queue = await Eventually.WaitForAsync<JsonElement>(async () =>
             {
                 var view = await Client.GetFromJsonAsync<JsonElement>("/operator/queue", Ct);
                 return view.GetProperty("inFlight").GetInt32() > 0 ? view : null;
@@ -77,7 +69,7 @@ public sealed class OperatorApiTests(ManagerApp app) : IClassFixture<ManagerApp>
     }
 
     private async Task<JsonElement> DeadLetterForAsync(string kfId) =>
-        await DeliveryTests.WaitForAsync<JsonElement>(async () =>
+        await Eventually.WaitForAsync<JsonElement>(async () =>
         {
             var dead = await Client.GetFromJsonAsync<List<JsonElement>>("/operator/dead-letters?limit=1000", Ct);
             return dead!.FirstOrDefault(d => d.GetProperty("kfId").GetString() == kfId) is { ValueKind: JsonValueKind.Object } found ? found : null;

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
-
 namespace WxkfManager.Tests.Apis;
 
 /// <summary>A manager with tiny caps, so a few registrations reach them.</summary>
@@ -14,8 +9,6 @@ public sealed class CappedManagerApp : ManagerApp
 /// <summary>Caps on the fleet and on each corp, so a leaked key cannot register without end.</summary>
 public sealed class RegistrationCapsTests(CappedManagerApp app) : IClassFixture<CappedManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Caps_RefuseNewKfIdsWith409AndTheReason_ButNeverARegisteredPuppetRegisteringAgain()
     {

@@ -1,14 +1,7 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
-
 namespace WxkfManager.Tests.Apis;
 
 public sealed class RestartTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Registrations_SurviveARestart_AndCallbacksStillRoute()
     {
@@ -45,8 +38,6 @@ public sealed class RestartTests
 
 public sealed class UnloadableRegistrationTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task ARowThatCannotLoad_DoesNotStopStartUp_IsListedForOperators_AndTheRestServes()
     {

@@ -1,18 +1,12 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using WxkfManager.Registry;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Apis;
 
 /// <summary>A store that is locked, unwritable or down: callbacks refused fast with 503 (WeCom resends), /ready says why.</summary>
 public sealed class StoreFailureTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task SqliteLockedByAnotherWriter_CallbackIsRefusedFast_AndReadySaysLocked()
     {

@@ -9,7 +9,6 @@ namespace WxkfManager.Tests.Apis;
 
 public sealed class TokenApiTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private HttpClient Client => app.Client;
 
     [Fact]

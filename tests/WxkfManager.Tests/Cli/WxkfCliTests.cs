@@ -1,15 +1,11 @@
-using System.Text.Json;
 using WxkfManager.Cli;
 using WxkfManager.Crypto;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Cli;
 
 /// <summary>The wxkf command against a running manager, as README's examples use it.</summary>
 public sealed class WxkfCliTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private string ManagerUrl => app.Client.BaseAddress!.ToString();
 
     private static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)

@@ -76,21 +76,21 @@ public sealed class DeliveryGateTests
         var directory = Path.Combine(Path.GetTempPath(), "wxkf-gate-" + Guid.NewGuid().ToString("N"));
         var database = new SqliteDatabase(Microsoft.Extensions.Options.Options.Create(new StorageOptions { DataDirectory = directory }));
         var registry = new SqlitePuppetRegistry(database);
-        await registry.InitializeAsync(TestContext.Current.CancellationToken);
+        await registry.InitializeAsync(Ct);
         await using var store = new SqliteDeliveryStore(database);
-        await store.InitializeAsync(TestContext.Current.CancellationToken);
-        var puppet = await registry.UpsertAsync(Registry.PuppetRegistryContract.NewRegistration(), TestContext.Current.CancellationToken);
+        await store.InitializeAsync(Ct);
+        var puppet = await registry.UpsertAsync(Registrations.New(), Ct);
         var puppets = new PuppetDirectory(registry, TimeProvider.System, NullLogger<PuppetDirectory>.Instance);
-        await puppets.RefreshAsync(TestContext.Current.CancellationToken);
+        await puppets.RefreshAsync(Ct);
         var now = DateTime.UtcNow;
         var poison = DeliveryStoreContract.NewRecord(now.AddSeconds(-1), kfId: puppet.KfId) with { CorpId = puppet.CorpId, ReceivedAt = now, ExpiresAt = now.AddMinutes(10) };
         var expired = DeliveryStoreContract.NewRecord(now.AddSeconds(-1), kfId: puppet.KfId) with { CorpId = puppet.CorpId, ReceivedAt = now.AddMinutes(-11), ExpiresAt = now.AddMinutes(-1) };
-        await store.TryEnqueueAsync(poison, TestContext.Current.CancellationToken);
+        await store.TryEnqueueAsync(poison, Ct);
         // A worker claimed the poison event and died with it (its lease ran out); the expired one waits unclaimed.
-        var crashed = await store.ClaimDueAsync("crashed-worker", 1, now, TimeSpan.FromMilliseconds(50), TestContext.Current.CancellationToken);
+        var crashed = await store.ClaimDueAsync("crashed-worker", 1, now, TimeSpan.FromMilliseconds(50), Ct);
         Assert.Equal(poison.Id, Assert.Single(crashed).Id);
-        await store.TryEnqueueAsync(expired, TestContext.Current.CancellationToken);
-        await Task.Delay(100, TestContext.Current.CancellationToken);
+        await store.TryEnqueueAsync(expired, Ct);
+        await Task.Delay(100, Ct);
         using var services = new ServiceCollection().BuildServiceProvider();
         var options = Microsoft.Extensions.Options.Options.Create(new DeliveryOptions { PoisonClaimLimit = 1, PollInterval = TimeSpan.FromMilliseconds(50) });
         var tracker = new DeliveryTracker(options);
@@ -101,15 +101,15 @@ public sealed class DeliveryGateTests
             TimeProvider.System, options, NullLogger<DeliveryAttempt>.Instance);
         using var worker = new DeliveryWorker(store, attempt, dispatcher, depths, signal, tracker, TimeProvider.System, options, NullLogger<DeliveryWorker>.Instance);
 
-        await worker.StartAsync(TestContext.Current.CancellationToken);
+        await worker.StartAsync(Ct);
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await store.ListDeadLettersAsync(10, TestContext.Current.CancellationToken)).Count < 2 && DateTime.UtcNow < deadline)
+        while ((await store.ListDeadLettersAsync(10, Ct)).Count < 2 && DateTime.UtcNow < deadline)
         {
-            await Task.Delay(50, TestContext.Current.CancellationToken);
+            await Task.Delay(50, Ct);
         }
-        await worker.StopAsync(TestContext.Current.CancellationToken);
+        await worker.StopAsync(Ct);
 
-        var dead = (await store.ListDeadLettersAsync(10, TestContext.Current.CancellationToken)).ToDictionary(r => r.Id);
+        var dead = (await store.ListDeadLettersAsync(10, Ct)).ToDictionary(r => r.Id);
         Assert.StartsWith("poison: claimed 1 times", dead[poison.Id].LastError);
         Assert.StartsWith("expired before delivery", dead[expired.Id].LastError);
         Assert.Equal(0, dead[expired.Id].Attempts);

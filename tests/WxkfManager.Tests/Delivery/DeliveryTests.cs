@@ -1,19 +1,14 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WxkfManager.Delivery;
 using WxkfManager.Options;
 using WxkfManager.Registry;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Delivery;
 
 /// <summary>The delivery promise over real HTTP: once WeCom has its "success", the event reaches its puppet or is a visible, replayable dead letter.</summary>
 public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private HttpClient Client => app.Client;
 
     [Fact]
@@ -225,7 +220,7 @@ public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
             await Client.PostAsync(callback.Path, callback.Content(), Ct);
         }
 
-        var state = await WaitForAsync<JsonElement>(async () =>
+        var state = await Eventually.WaitForAsync<JsonElement>(async () =>
         {
             var puppets = await Client.GetFromJsonAsync<List<JsonElement>>("/operator/puppets", Ct);
             var mine = puppets!.Single(p => p.GetProperty("kfId").GetString() == failing.KfId).GetProperty("delivery");
@@ -241,7 +236,7 @@ public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
         await Client.PostAsync(toHealthy.Path, toHealthy.Content(), Ct);
         Assert.Equal("unaffected", (await healthy.NextAsync()).Token);
         // The puppet has the event a moment before the manager has its answer: wait for the record of success.
-        var healthyDelivery = await WaitForAsync<JsonElement>(async () =>
+        var healthyDelivery = await Eventually.WaitForAsync<JsonElement>(async () =>
         {
             var info = await Client.GetFromJsonAsync<JsonElement>($"/puppetWxkfManager/puppetWxkfInfo/{healthy.KfId}", Ct);
             var delivery = info.GetProperty("delivery");
@@ -254,35 +249,20 @@ public sealed class DeliveryTests(ManagerApp app) : IClassFixture<ManagerApp>
     }
 
     private async Task<JsonElement> DeadLetterForAsync(string kfId) =>
-        await WaitForAsync<JsonElement>(async () =>
+        await Eventually.WaitForAsync<JsonElement>(async () =>
         {
             var dead = await Client.GetFromJsonAsync<List<JsonElement>>("/operator/dead-letters?limit=1000", Ct);
             return dead!.FirstOrDefault(d => d.GetProperty("kfId").GetString() == kfId) is { ValueKind: JsonValueKind.Object } letter ? letter : null;
         });
 
-    internal static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, TimeSpan? timeout = null) where T : struct
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
-        while (true)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("condition not met in time");
-            }
-            await Task.Delay(100, Ct);
-        }
-    }
+    // The Observability tests still call it here; Eventually.WaitForAsync is the one to use.
+    internal static Task<T> WaitForAsync<T>(Func<Task<T?>> probe, TimeSpan? timeout = null) where T : struct =>
+        Eventually.WaitForAsync(probe, timeout);
 }
 
 /// <summary>Age limit and shutdown: each needs a manager of its own.</summary>
 public sealed class DeliveryLifecycleTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task PuppetDownPastTheAgeLimit_IsDeadLettered_AndReplayDeliversOnceBack()
     {
@@ -295,7 +275,7 @@ public sealed class DeliveryLifecycleTests
 
         await app.Client.PostAsync(callback.Path, callback.Content(), Ct);
 
-        var letter = await DeliveryTests.WaitForAsync<JsonElement>(async () =>
+        var letter = await Eventually.WaitForAsync<JsonElement>(async () =>
         {
             var dead = await app.Client.GetFromJsonAsync<List<JsonElement>>("/operator/dead-letters", Ct);
             return dead!.FirstOrDefault() is { ValueKind: JsonValueKind.Object } found ? found : (JsonElement?)null;
@@ -322,7 +302,7 @@ public sealed class DeliveryLifecycleTests
         puppet.Delay = TimeSpan.FromMilliseconds(800);
         var callback = corp.Callback(puppet.KfId, syncToken: "finishes-during-shutdown");
         await app.Client.PostAsync(callback.Path, callback.Content(), Ct);
-        await DeliveryTests.WaitForAsync<bool>(() => Task.FromResult(puppet.Attempts > 0 ? (bool?)true : null));
+        await Eventually.WaitForAsync<bool>(() => Task.FromResult(puppet.Attempts > 0 ? (bool?)true : null));
 
         await app.DisposeAsync();
 
@@ -345,7 +325,7 @@ public sealed class DeliveryLifecycleTests
             (await first.Client.PostAsJsonAsync("/puppetWxkfManager/register", corp.Registration(puppet.KfId, puppet.Endpoint), Ct)).EnsureSuccessStatusCode();
             var callback = corp.Callback(puppet.KfId, syncToken: "outlives-the-process");
             await first.Client.PostAsync(callback.Path, callback.Content(), Ct);
-            await DeliveryTests.WaitForAsync<bool>(() => Task.FromResult(puppet.Attempts > 0 ? (bool?)true : null));
+            await Eventually.WaitForAsync<bool>(() => Task.FromResult(puppet.Attempts > 0 ? (bool?)true : null));
         }
         // Interrupted by the shutdown: back in the queue, unleased, for whoever starts next.
         var stats = await QueueStatsAsync(dataDirectory);

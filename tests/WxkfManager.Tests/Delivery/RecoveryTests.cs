@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Delivery;
 
@@ -10,8 +8,6 @@ namespace WxkfManager.Tests.Delivery;
 /// </summary>
 public sealed class RestartingPuppet(HttpClient manager, TestCorp corp) : IAsyncDisposable
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private readonly int _port = StubServer.FreePort();
     private PuppetStub? _stub;
 
@@ -66,8 +62,6 @@ public sealed class RestartingPuppet(HttpClient manager, TestCorp corp) : IAsync
 /// <summary>Outages of seconds cost about a second after they end.</summary>
 public sealed class ShortOutageRecoveryTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task PuppetDownThreeSeconds_AfterEarlierFailures_GetsItsEventWithinASecondAndAHalfOfReturning()
     {
@@ -112,8 +106,6 @@ public sealed class ShortOutageRecoveryTests(ManagerApp app) : IClassFixture<Man
 /// <summary>A long outage: the backlog follows within the probe interval's cap of the return.</summary>
 public sealed class LongOutageRecoveryTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task PuppetDownThirtySeconds_AfterEarlierFailures_GetsItsWholeBacklogWithinFiveSecondsOfReturning()
     {
@@ -145,8 +137,6 @@ public sealed class LongOutageRecoveryTests(ManagerApp app) : IClassFixture<Mana
 /// <summary>A restarting puppet registers again: its backlog follows the registration at once.</summary>
 public sealed class ReregistrationRecoveryTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task PuppetDownThirtySeconds_ThenRegisteringAgain_GetsItsBacklogWithinASecondOfTheRegistration()
     {
@@ -180,8 +170,6 @@ public sealed class ReregistrationRecoveryTests(ManagerApp app) : IClassFixture<
 /// <summary>A puppet that stays down under steady traffic: the log grows with time, not with traffic.</summary>
 public sealed class OutageLoggingTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task PuppetDownForAMinute_UnderFiftyEventsASecond_WritesFewerThan200LinesAboutIt_AndNoStackTraces()
     {

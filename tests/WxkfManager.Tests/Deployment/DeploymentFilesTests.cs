@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using WxkfManager.Options;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Deployment;
 

@@ -1,8 +1,6 @@
 using System.Reflection;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using WxkfManager.Options;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Deployment;
 

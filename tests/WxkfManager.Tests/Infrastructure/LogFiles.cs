@@ -17,4 +17,31 @@ public static class LogFiles
         }
         return lines;
     }
+
+    /// <summary>
+    /// All the log text, raw (a stray CR stays visible), once it says <paramref name="waitFor"/>;
+    /// a <see cref="TimeoutException"/> after 10 s.
+    /// </summary>
+    public static async Task<string> WaitForAsync(string logDirectory, string waitFor)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var text = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            text = string.Join('\n', Directory.Exists(logDirectory) ? Directory.GetFiles(logDirectory).Select(ReadAll) : []);
+            if (text.Contains(waitFor, StringComparison.Ordinal))
+            {
+                return text;
+            }
+            await Task.Delay(50, Ct);
+        }
+        throw new TimeoutException($"the log never said '{waitFor}'");
+    }
+
+    private static string ReadAll(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 }

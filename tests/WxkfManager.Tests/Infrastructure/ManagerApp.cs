@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace WxkfManager.Tests.Infrastructure;
 
@@ -10,6 +13,7 @@ namespace WxkfManager.Tests.Infrastructure;
 public class ManagerApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private readonly Dictionary<string, string?> _settings = new();
+    private TimeProvider? _time;
 
     public ManagerApp()
     {
@@ -28,6 +32,16 @@ public class ManagerApp : WebApplicationFactory<Program>, IAsyncLifetime
     public ManagerApp With(string key, string? value)
     {
         _settings[key] = value;
+        return this;
+    }
+
+    /// <summary>
+    /// The clock the manager reads and waits on, instead of the system's: a FakeTimeProvider lets a test move time
+    /// past an expiry without sleeping. Everything that waits on it (delivery polls, registry refreshes) waits for it too.
+    /// </summary>
+    public ManagerApp WithTime(TimeProvider time)
+    {
+        _time = time;
         return this;
     }
 
@@ -63,6 +77,10 @@ public class ManagerApp : WebApplicationFactory<Program>, IAsyncLifetime
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+        if (_time is { } time)
+        {
+            builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton(time)));
         }
     }
 

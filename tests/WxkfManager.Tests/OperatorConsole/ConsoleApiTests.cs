@@ -1,9 +1,5 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using WxkfManager.OperatorConsole;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.OperatorConsole;
 
@@ -44,8 +40,6 @@ public sealed class ConsoleApiTests : IClassFixture<ConsoleAppWithKey>
         // Registration needs the key too (the puppet's key, today the same one).
         app.Client.DefaultRequestHeaders.Authorization ??= new AuthenticationHeaderValue("Bearer", ConsoleAppWithKey.Key);
     }
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static HttpRequestMessage WithCookie(HttpMethod method, string path, string cookie, bool consoleHeader = true)
     {
@@ -260,8 +254,6 @@ public sealed class ConsoleApiTests : IClassFixture<ConsoleAppWithKey>
 
 public sealed class ConsoleWithoutKeyTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task WithoutAnOperatorKey_TheConsoleIsOpen_AsOperatorIs_AndSaysSo()
     {

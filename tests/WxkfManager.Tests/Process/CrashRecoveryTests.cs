@@ -1,13 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Process;
 
 public sealed class CrashRecoveryTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static readonly Dictionary<string, string> FastRecovery = new()
     {
         ["Delivery__LeaseDuration"] = "00:00:03",

@@ -1,14 +1,8 @@
-using System.Net;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
-
 namespace WxkfManager.Tests.Process;
 
 /// <summary>The built service started as an operator starts it: bad settings, the container's port variables.</summary>
 public sealed class StartupProcessTests : IDisposable
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private readonly string _directory = Directory.CreateTempSubdirectory("wxkf-startup-").FullName;
 
     [Theory]

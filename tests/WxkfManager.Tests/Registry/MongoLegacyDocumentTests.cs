@@ -13,24 +13,9 @@ namespace WxkfManager.Tests.Registry;
 /// </summary>
 public sealed class MongoLegacyDocumentTests
 {
-    private static readonly RenderArgs<PuppetDocument> Args =
-        new(BsonSerializer.LookupSerializer<PuppetDocument>(), BsonSerializer.SerializerRegistry);
-
     private static readonly DateTime At = new(2024, 5, 6, 7, 8, 9, 123, DateTimeKind.Utc);
 
-    private static BsonDocument Mongoose() => new()
-    {
-        { "_id", ObjectId.GenerateNewId() },
-        { "botEndpoint", "http://10.0.0.5:8080" },
-        { "name", "Support" },
-        { "kfOpenId", "wk1" },
-        { "corpId", "ww1" },
-        { "corpSecret", "secret" },
-        { "token", "token" },
-        { "encodingAESKey", Crypto.EncodingAesKey.Generate() },
-        { "online", true },
-        { "__v", 0 },
-    };
+    private static BsonDocument Mongoose(string kfId = "wk1") => MongooseDocuments.Puppet(kfId, Crypto.EncodingAesKey.Generate());
 
     [Fact]
     public void AGoodMongooseDocument_Loads()
@@ -105,11 +90,28 @@ public sealed class MongoLegacyDocumentTests
     }
 
     [Fact]
-    public void ChangedSince_RendersAnIndexedRangeOnUpdatedAt()
+    public async Task ReadingChangesSinceAMarker_ReadsTheDocumentsWhoseUpdatedAtIsThatOrLater_ThoseWithoutNone()
     {
-        Assert.Equal(
-            """{ "updatedAt" : { "$gte" : { "$date" : "2024-05-06T07:08:09.123Z" } } }""",
-            MongoPuppetRegistry.Filters.ChangedSince(At).Render(Args).ToJson());
+        var (collection, stored) = InMemoryPuppetCollection.Create();
+        using var registry = new MongoPuppetRegistry(collection, NullLogger<MongoPuppetRegistry>.Instance);
+        foreach (var (kfId, marker) in new (string, DateTime?)[] { ("wk-before", At.AddSeconds(-1)), ("wk-at", At), ("wk-after", At.AddSeconds(1)), ("wk-legacy", null) })
+        {
+            var raw = Mongoose(kfId);
+            if (marker is { } updatedAt)
+            {
+                raw["updatedAt"] = new BsonDateTime(updatedAt);
+            }
+            stored.Documents.Add(raw);
+        }
+
+        var changes = await registry.ReadChangesAsync(At, Ct);
+        var full = await registry.ReadChangesAsync(null, Ct);
+
+        Assert.Equal(new[] { "wk-after", "wk-at" }, changes.Loaded.Select(r => r.KfId));
+        Assert.Equal(At.AddSeconds(1), changes.Marker);
+        Assert.False(changes.Complete);
+        Assert.Equal(new[] { "wk-after", "wk-at", "wk-before", "wk-legacy" }, full.Loaded.Select(r => r.KfId));
+        Assert.True(full.Complete);
     }
 
     [Fact]

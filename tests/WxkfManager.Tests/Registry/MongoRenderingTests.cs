@@ -1,23 +1,18 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
-using MongoDB.Driver;
-using WxkfManager.Options;
 using WxkfManager.Registry;
 
 namespace WxkfManager.Tests.Registry;
 
 /// <summary>
-/// What <see cref="MongoPuppetRegistry"/> sends to MongoDB and where, checked without a server: the
-/// collection and field names must stay those of the original Node service's mongoose schema.
+/// What <see cref="MongoPuppetRegistry"/> reads and writes, checked without a server by field name: the documents
+/// must stay those of the original Node service's mongoose schema (kfOpenId, corpId, botEndpoint, ...), and the
+/// registry must keep working on the documents that service left behind.
 /// </summary>
 public sealed class MongoRenderingTests
 {
-    private static readonly RenderArgs<PuppetDocument> Args =
-        new(BsonSerializer.LookupSerializer<PuppetDocument>(), BsonSerializer.SerializerRegistry);
-
     private static readonly DateTime At = new(2024, 5, 6, 7, 8, 9, 123, DateTimeKind.Utc);
-    private const string AtJson = """{ "$date" : "2024-05-06T07:08:09.123Z" }""";
 
     private static readonly PuppetRegistration Registration = new(
         KfId: "wk1",
@@ -31,37 +26,16 @@ public sealed class MongoRenderingTests
         LastOnlineDate: null,
         RegisteredAt: At);
 
-    [Fact]
-    public void Collection_IsTheOneMongooseNamed()
+    private readonly InMemoryPuppetCollection _stored;
+    private readonly MongoPuppetRegistry _registry;
+
+    public MongoRenderingTests()
     {
-        Assert.Equal("wxkfpuppets", MongoPuppetRegistry.CollectionName);
+        (var collection, _stored) = InMemoryPuppetCollection.Create();
+        _registry = new MongoPuppetRegistry(collection, NullLogger<MongoPuppetRegistry>.Instance);
     }
 
-    [Theory]
-    [InlineData("mongodb://127.0.0.1:27017/wxkf-prod", "wxkf-prod")]
-    [InlineData("mongodb://user:pass@127.0.0.1:27017/tenant?authSource=admin", "tenant")]
-    [InlineData("mongodb://127.0.0.1:27017", "test")]
-    [InlineData("mongodb://127.0.0.1:27017/", "test")]
-    [InlineData("mongodb://127.0.0.1:27017/?replicaSet=rs0", "test")]
-    public void Database_ComesFromTheUri_ElseTheOriginalsDefault(string uri, string database)
-    {
-        using var registry = new MongoPuppetRegistry(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
-            NullLogger<MongoPuppetRegistry>.Instance);
-
-        Assert.Equal(database, registry.Collection.Database.DatabaseNamespace.DatabaseName);
-        Assert.Equal("wxkfpuppets", registry.Collection.CollectionNamespace.CollectionName);
-    }
-
-    [Theory]
-    [InlineData(null)]
-    [InlineData(" ")]
-    public void MissingUri_IsRejected(string? uri)
-    {
-        Assert.Throws<InvalidOperationException>(() => new MongoPuppetRegistry(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
-            NullLogger<MongoPuppetRegistry>.Instance));
-    }
+    private BsonDocument Raw(string kfId) => Assert.Single(_stored.Documents, d => d["kfOpenId"] == kfId);
 
     [Fact]
     public void Document_SerializesWithTheMongooseFieldNamesAndTypes()
@@ -84,20 +58,9 @@ public sealed class MongoRenderingTests
 
         var bson = document.ToBsonDocument();
 
-        var expected = new BsonDocument
-        {
-            { "_id", id },
-            { "botEndpoint", "http://10.0.0.5:8080" },
-            { "name", "Support" },
-            { "kfOpenId", "wk1" },
-            { "corpId", "ww1" },
-            { "corpSecret", "secret" },
-            { "token", "token" },
-            { "encodingAESKey", "key" },
-            { "online", true },
-            { "lastOnlineDate", new BsonDateTime(At) },
-            { "registeredAt", new BsonDateTime(At.AddMinutes(1)) },
-        };
+        var expected = MongooseDocuments.Puppet(id: id);
+        expected.Remove("__v");
+        expected.Add("lastOnlineDate", new BsonDateTime(At)).Add("registeredAt", new BsonDateTime(At.AddMinutes(1)));
         Assert.Equal(expected, bson);
         Assert.Equal(BsonType.ObjectId, bson["_id"].BsonType);
         Assert.Equal(BsonType.Boolean, bson["online"].BsonType);
@@ -108,21 +71,7 @@ public sealed class MongoRenderingTests
     [Fact]
     public void MongooseDocument_WithVersionKey_AndWithoutOurFields_Deserializes()
     {
-        var mongoose = new BsonDocument
-        {
-            { "_id", ObjectId.GenerateNewId() },
-            { "botEndpoint", "http://10.0.0.5:8080" },
-            { "name", "Support" },
-            { "kfOpenId", "wk1" },
-            { "corpId", "ww1" },
-            { "corpSecret", "secret" },
-            { "token", "token" },
-            { "encodingAESKey", "key" },
-            { "online", true },
-            { "__v", 0 },
-        };
-
-        var registration = BsonSerializer.Deserialize<PuppetDocument>(mongoose).ToRegistration();
+        var registration = BsonSerializer.Deserialize<PuppetDocument>(MongooseDocuments.Puppet()).ToRegistration();
 
         Assert.Equal(Registration with { Online = true, LastOnlineDate = null, RegisteredAt = null }, registration);
     }
@@ -153,112 +102,152 @@ public sealed class MongoRenderingTests
     }
 
     [Fact]
-    public void ByKfId_RendersAnEqualityOnKfOpenId()
+    public async Task Find_LooksUpTheMongooseDocument_ByKfOpenId()
     {
-        Assert.Equal("""{ "kfOpenId" : "wk1" }""", MongoPuppetRegistry.Filters.ByKfId("wk1").Render(Args).ToJson());
+        _stored.Documents.Add(MongooseDocuments.Puppet("wk2"));
+        _stored.Documents.Add(MongooseDocuments.Puppet("wk1"));
+
+        var found = await _registry.FindAsync("wk1", Ct);
+
+        Assert.Equal(Registration with { Online = true, LastOnlineDate = null, RegisteredAt = null }, found);
+        Assert.Null(await _registry.FindAsync("wk3", Ct));
     }
 
     [Fact]
-    public void ByKfIdInCorp_RendersBothEqualities()
+    public async Task List_ReadsEveryDocument_OrderedByKfOpenId()
     {
-        Assert.Equal(
-            """{ "kfOpenId" : "wk1", "corpId" : "ww1" }""",
-            MongoPuppetRegistry.Filters.ByKfIdInCorp("wk1", "ww1").Render(Args).ToJson());
+        foreach (var kfId in new[] { "wk2", "wk3", "wk1" })
+        {
+            _stored.Documents.Add(MongooseDocuments.Puppet(kfId));
+        }
+
+        var listed = await _registry.ListAsync(Ct);
+
+        Assert.Equal(new[] { "wk1", "wk2", "wk3" }, listed.Select(r => r.KfId));
     }
 
     [Fact]
-    public void All_RendersAnEmptyFilter()
+    public async Task Upsert_WritesEveryFieldUnderItsMongooseName_Online_WithTheChangeMarker()
     {
-        Assert.Equal("{ }", MongoPuppetRegistry.Filters.All.Render(Args).ToJson());
+        await _registry.UpsertAsync(Registration with { LastOnlineDate = At.AddDays(-1) }, Ct);
+
+        var raw = Raw("wk1");
+        Assert.Equal(BsonType.ObjectId, raw["_id"].BsonType);
+        Assert.Equal("Support", raw["name"]);
+        Assert.Equal("http://10.0.0.5:8080", raw["botEndpoint"]);
+        Assert.Equal("ww1", raw["corpId"]);
+        Assert.Equal("secret", raw["corpSecret"]);
+        Assert.Equal("token", raw["token"]);
+        Assert.Equal("key", raw["encodingAESKey"]);
+        Assert.Equal(BsonBoolean.True, raw["online"]);
+        Assert.Equal(new BsonDateTime(At), raw["registeredAt"]);
+        Assert.Equal(new BsonDateTime(At.AddDays(-1)), raw["lastOnlineDate"]);
+        Assert.Equal(new BsonArray(), raw["instances"]);
+        Assert.Equal(BsonType.DateTime, raw["updatedAt"].BsonType);
     }
 
     [Fact]
-    public void ListOrder_IsByKfOpenId()
+    public async Task Upsert_OverAMongooseDocument_UpdatesItInPlace_AndKeepsItsLastOnlineDate()
     {
-        Assert.Equal("""{ "kfOpenId" : 1 }""", MongoPuppetRegistry.ListOrder.Render(Args).ToJson());
+        var original = MongooseDocuments.Puppet();
+        original["online"] = false;
+        original["lastOnlineDate"] = new BsonDateTime(At.AddHours(-1));
+        _stored.Documents.Add(original);
+
+        var stored = await _registry.UpsertAsync(Registration with { KfName = "Renamed", LastOnlineDate = At.AddDays(-1) }, Ct);
+
+        var raw = Raw("wk1");
+        Assert.Equal(original["_id"], raw["_id"]);
+        Assert.Equal(0, raw["__v"].AsInt32);
+        Assert.Equal("Renamed", raw["name"]);
+        Assert.Equal(BsonBoolean.True, raw["online"]);
+        // Only a first registration sets lastOnlineDate: registering again keeps when the puppet last went offline.
+        Assert.Equal(new BsonDateTime(At.AddHours(-1)), raw["lastOnlineDate"]);
+        Assert.Equal(Registration with { KfName = "Renamed", Online = true, LastOnlineDate = At.AddHours(-1) }, stored);
     }
 
     [Fact]
-    public void Upsert_SetsEveryFieldOnline_AndLastOnlineDateOnlyOnInsert()
+    public async Task Upsert_WithoutDates_WritesNulls()
     {
-        var update = MongoPuppetRegistry.Updates.Upsert(Registration with { LastOnlineDate = At.AddDays(-1) });
+        await _registry.UpsertAsync(Registration with { RegisteredAt = null }, Ct);
 
-        Assert.Equal(
-            $$"""{ "$set" : { "kfOpenId" : "wk1", "name" : "Support", "botEndpoint" : "http://10.0.0.5:8080", "corpId" : "ww1", "corpSecret" : "secret", "token" : "token", "encodingAESKey" : "key", "online" : true, "registeredAt" : {{AtJson}}, "instances" : [] }, "$setOnInsert" : { "lastOnlineDate" : { "$date" : "2024-05-05T07:08:09.123Z" } }, "$currentDate" : { "updatedAt" : true } }""",
-            update.Render(Args).ToJson());
+        var raw = Raw("wk1");
+        Assert.Equal(BsonNull.Value, raw["registeredAt"]);
+        Assert.Equal(BsonNull.Value, raw["lastOnlineDate"]);
     }
 
     [Fact]
-    public void Upsert_WithoutDates_WritesNulls()
+    public async Task Upsert_WritesTheInstances_UnderOurOwnFieldNames()
     {
-        var update = MongoPuppetRegistry.Updates.Upsert(Registration with { RegisteredAt = null }).Render(Args).AsBsonDocument;
-
-        Assert.Equal(BsonNull.Value, update["$set"]["registeredAt"]);
-        Assert.Equal(new BsonDocument("lastOnlineDate", BsonNull.Value), update["$setOnInsert"]);
-    }
-
-    [Fact]
-    public void Upsert_WritesTheInstances_UnderOurOwnFieldNames()
-    {
-        var update = MongoPuppetRegistry.Updates.Upsert(Registration with
+        await _registry.UpsertAsync(Registration with
         {
             Instances = [new PuppetInstance("127.0.0.1", "http://a:1", At), new PuppetInstance("127.0.0.2", "http://b:2", At)],
-        }).Render(Args).AsBsonDocument;
+        }, Ct);
 
         Assert.Equal(
-            $$"""[{ "address" : "127.0.0.1", "endpoint" : "http://a:1", "registeredAt" : {{AtJson}} }, { "address" : "127.0.0.2", "endpoint" : "http://b:2", "registeredAt" : {{AtJson}} }]""",
-            update["$set"]["instances"].ToJson());
+            new BsonArray
+            {
+                new BsonDocument { { "address", "127.0.0.1" }, { "endpoint", "http://a:1" }, { "registeredAt", new BsonDateTime(At) } },
+                new BsonDocument { { "address", "127.0.0.2" }, { "endpoint", "http://b:2" }, { "registeredAt", new BsonDateTime(At) } },
+            },
+            Raw("wk1")["instances"]);
     }
 
     [Fact]
     public void LegacyDocument_WithoutInstances_ReadsAsNone()
     {
-        var document = BsonSerializer.Deserialize<PuppetDocument>(
-            """{ "kfOpenId" : "wk1", "name" : "n", "botEndpoint" : "http://a", "corpId" : "ww1", "corpSecret" : "s", "token" : "t", "encodingAESKey" : "k", "online" : true, "__v" : 0 }""");
+        var document = BsonSerializer.Deserialize<PuppetDocument>(MongooseDocuments.Puppet());
 
         Assert.Empty(document.ToRegistration().Instances);
         Assert.Null(document.ToRegistration().Newest);
     }
 
     [Fact]
-    public void MarkOfflineIfLatest_MatchesOnlyTheRegistrationThatWasRead()
+    public async Task MarkOffline_SetsOnlineFalse_AndTheTime_OnlyInItsCorp()
     {
-        Assert.Equal(
-            $$"""{ "kfOpenId" : "wk1", "corpId" : "ww1", "online" : true, "registeredAt" : {{AtJson}} }""",
-            MongoPuppetRegistry.Filters.StillLatest(Registration).Render(Args).ToJson());
+        _stored.Documents.Add(MongooseDocuments.Puppet());
+
+        Assert.Null(await _registry.MarkOfflineAsync("wk1", "ww-other", At, Ct));
+        Assert.Equal(BsonBoolean.True, Raw("wk1")["online"]);
+
+        var marked = await _registry.MarkOfflineAsync("wk1", "ww1", At, Ct);
+
+        Assert.False(marked!.Online);
+        var raw = Raw("wk1");
+        Assert.Equal(BsonBoolean.False, raw["online"]);
+        Assert.Equal(new BsonDateTime(At), raw["lastOnlineDate"]);
+        Assert.Equal(BsonType.DateTime, raw["updatedAt"].BsonType);
     }
 
     [Fact]
-    public void MarkOffline_SetsOnlineFalse_AndTheTime()
+    public async Task MarkOfflineIfLatest_MatchesOnlyTheRegistrationThatWasRead()
     {
-        Assert.Equal(
-            $$"""{ "$set" : { "online" : false, "lastOnlineDate" : {{AtJson}} }, "$currentDate" : { "updatedAt" : true } }""",
-            MongoPuppetRegistry.Updates.MarkOffline(At).Render(Args).ToJson());
+        var seen = await _registry.UpsertAsync(Registration, Ct);
+
+        // Read before another instance registered (the stored registeredAt is not the one read), another kfId or
+        // corp, or already offline: nothing changes.
+        Assert.Null(await _registry.MarkOfflineIfLatestAsync(seen with { RegisteredAt = At.AddSeconds(-5) }, At, Ct));
+        Assert.Null(await _registry.MarkOfflineIfLatestAsync(seen with { KfId = "wk-other" }, At, Ct));
+        Assert.Null(await _registry.MarkOfflineIfLatestAsync(seen with { CorpId = "ww-other" }, At, Ct));
+        Assert.Equal(BsonBoolean.True, Raw("wk1")["online"]);
+
+        Assert.False((await _registry.MarkOfflineIfLatestAsync(seen, At, Ct))!.Online);
+        Assert.Equal(BsonBoolean.False, Raw("wk1")["online"]);
+        Assert.Null(await _registry.MarkOfflineIfLatestAsync(seen, At, Ct));
     }
 
     [Fact]
-    public void Indexes_AreUniqueKfOpenId_AndCorpId_UnderMongooseNames_AndTheChangeMarker()
+    public async Task Initialize_CreatesUniqueKfOpenId_AndCorpId_UnderMongooseNames_AndTheChangeMarker()
     {
-        var indexes = MongoPuppetRegistry.Indexes;
+        await _registry.InitializeAsync(Ct);
 
-        Assert.Collection(
-            indexes,
-            kfId =>
+        Assert.Equal(
+            new (BsonDocument, string?, bool)[]
             {
-                Assert.Equal("""{ "kfOpenId" : 1 }""", kfId.Keys.Render(Args).ToJson());
-                Assert.Equal("kfOpenId_1", kfId.Options.Name);
-                Assert.True(kfId.Options.Unique);
+                (new BsonDocument("kfOpenId", 1), "kfOpenId_1", true),
+                (new BsonDocument("corpId", 1), "corpId_1", false),
+                (new BsonDocument("updatedAt", 1), "updatedAt_1", false),
             },
-            corp =>
-            {
-                Assert.Equal("""{ "corpId" : 1 }""", corp.Keys.Render(Args).ToJson());
-                Assert.Equal("corpId_1", corp.Options.Name);
-                Assert.NotEqual(true, corp.Options.Unique);
-            },
-            marker =>
-            {
-                Assert.Equal("""{ "updatedAt" : 1 }""", marker.Keys.Render(Args).ToJson());
-                Assert.Equal("updatedAt_1", marker.Options.Name);
-            });
+            _stored.CreatedIndexes);
     }
 }

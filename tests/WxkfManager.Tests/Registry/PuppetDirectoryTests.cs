@@ -7,8 +7,6 @@ namespace WxkfManager.Tests.Registry;
 /// <summary>The directory over a fake store: bad registrations are skipped, changes apply per entry.</summary>
 public sealed class PuppetDirectoryTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static PuppetDirectory DirectoryOver(IPuppetRegistry registry) =>
         new(registry, TimeProvider.System, NullLogger<PuppetDirectory>.Instance);
 
@@ -16,8 +14,8 @@ public sealed class PuppetDirectoryTests
     public async Task Refresh_SkipsRegistrationsThatCannotLoad_AndServesTheRest()
     {
         var store = new FakeRegistry();
-        var good = store.Add(PuppetRegistryContract.NewRegistration());
-        var badKey = store.Add(PuppetRegistryContract.NewRegistration(good.CorpId) with { EncodingAesKey = "not-a-key" });
+        var good = store.Add(Registrations.New());
+        var badKey = store.Add(Registrations.New(good.CorpId) with { EncodingAesKey = "not-a-key" });
         store.Faults.Add(new UnloadableRegistration("wk-null-token", "token", "is missing or empty"));
         var directory = DirectoryOver(store);
 
@@ -38,9 +36,9 @@ public sealed class PuppetDirectoryTests
     {
         var store = new FakeRegistry();
         var written = new EncryptingPuppetRegistry(store, new SecretProtector(Convert.ToBase64String(new byte[32])), NullLogger<EncryptingPuppetRegistry>.Instance);
-        var other = PuppetRegistryContract.NewRegistration();
+        var other = Registrations.New();
         await written.UpsertAsync(other, Ct);
-        var plain = store.Add(PuppetRegistryContract.NewRegistration());
+        var plain = store.Add(Registrations.New());
         var readWithAnotherKey = new EncryptingPuppetRegistry(store, new SecretProtector(Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray())), NullLogger<EncryptingPuppetRegistry>.Instance);
         var directory = DirectoryOver(readWithAnotherKey);
 
@@ -58,13 +56,13 @@ public sealed class PuppetDirectoryTests
     public async Task CatchUp_AsksForChangesSinceTheNewestMarkerLessTheOverlap_AndAppliesThem()
     {
         var store = new FakeRegistry();
-        var first = store.Add(PuppetRegistryContract.NewRegistration());
+        var first = store.Add(Registrations.New());
         var directory = DirectoryOver(store);
         await directory.RefreshAsync(Ct);
         var marker = store.Marker;
 
         var moved = store.Add(first with { Endpoint = "http://10.0.0.9:1" });
-        var added = store.Add(PuppetRegistryContract.NewRegistration(first.CorpId));
+        var added = store.Add(Registrations.New(first.CorpId));
         await directory.CatchUpAsync(Ct);
 
         Assert.Equal(marker - PuppetDirectory.ChangeOverlap, store.LastSince);
@@ -77,8 +75,8 @@ public sealed class PuppetDirectoryTests
     public async Task ARegistrationFixedLater_LeavesTheUnloadableList_AndOneGoneFromTheStore_LeavesTheDirectory()
     {
         var store = new FakeRegistry();
-        var broken = store.Add(PuppetRegistryContract.NewRegistration() with { EncodingAesKey = "short" });
-        var leaving = store.Add(PuppetRegistryContract.NewRegistration());
+        var broken = store.Add(Registrations.New() with { EncodingAesKey = "short" });
+        var leaving = store.Add(Registrations.New());
         var directory = DirectoryOver(store);
         await directory.RefreshAsync(Ct);
 
@@ -98,7 +96,7 @@ public sealed class PuppetDirectoryTests
     public async Task Confirm_ReadsThePuppetFromTheStore_WhenThisReplicaThinksItOffline()
     {
         var store = new FakeRegistry();
-        var registration = store.Add(PuppetRegistryContract.NewRegistration() with { Online = false });
+        var registration = store.Add(Registrations.New() with { Online = false });
         var directory = DirectoryOver(store);
         await directory.RefreshAsync(Ct);
 
@@ -114,7 +112,7 @@ public sealed class PuppetDirectoryTests
     public async Task Confirm_WhenTheStoreIsDown_GoesByThisReplicasView()
     {
         var store = new FakeRegistry();
-        var registration = store.Add(PuppetRegistryContract.NewRegistration() with { Online = false });
+        var registration = store.Add(Registrations.New() with { Online = false });
         var directory = DirectoryOver(store);
         await directory.RefreshAsync(Ct);
         store.Down = true;
@@ -132,7 +130,7 @@ public sealed class PuppetDirectoryTests
         var key = Crypto.EncodingAesKey.Generate();
         for (var i = 0; i < 100_000; i++)
         {
-            store.Add(PuppetRegistryContract.NewRegistration(corps[i % corps.Length], $"wk{i:D8}") with { EncodingAesKey = key });
+            store.Add(Registrations.New(corps[i % corps.Length], $"wk{i:D8}") with { EncodingAesKey = key });
         }
         var directory = DirectoryOver(store);
         await directory.RefreshAsync(Ct);
@@ -140,7 +138,7 @@ public sealed class PuppetDirectoryTests
 
         var found = await directory.FindInCorpAsync(corps[42], $"wk{42:D8}", Ct);
         var another = await directory.FindInCorpAsync(corps[999], $"wk{99_999:D8}", Ct);
-        var registered = await store.UpsertAsync(PuppetRegistryContract.NewRegistration(corps[7]) with { EncodingAesKey = key }, Ct);
+        var registered = await store.UpsertAsync(Registrations.New(corps[7]) with { EncodingAesKey = key }, Ct);
         await directory.ApplyAsync(registered, Ct);
 
         Assert.Equal(100_001, directory.Count);

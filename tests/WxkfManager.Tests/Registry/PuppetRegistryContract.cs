@@ -12,32 +12,11 @@ public abstract class PuppetRegistryContract
     /// <summary>A registry ready for use (initialized). Called once per test.</summary>
     protected abstract Task<IPuppetRegistry> CreateRegistryAsync();
 
-    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public static PuppetRegistration NewRegistration(string? corpId = null, string? kfId = null) => new(
-        KfId: kfId ?? "wk" + Guid.NewGuid().ToString("N"),
-        KfName: "客服 " + Random.Shared.Next(1000),
-        Endpoint: "http://127.0.0.1:" + Random.Shared.Next(1024, 65000),
-        CorpId: corpId ?? "ww" + Guid.NewGuid().ToString("N")[..16],
-        CorpSecret: "secret-" + Guid.NewGuid().ToString("N"),
-        Token: "token" + Random.Shared.Next(),
-        EncodingAesKey: Crypto.EncodingAesKey.Generate(),
-        Online: true,
-        LastOnlineDate: null,
-        RegisteredAt: TruncatedNow());
-
-    // Both stores keep millisecond precision (MongoDB's BSON date is milliseconds).
-    protected static DateTime TruncatedNow()
-    {
-        var now = DateTime.UtcNow;
-        return new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
-    }
-
     [Fact]
     public async Task Upsert_ThenFind_ReturnsEveryField()
     {
         var registry = await CreateRegistryAsync();
-        var registration = NewRegistration();
+        var registration = Registrations.New();
 
         var stored = await registry.UpsertAsync(registration, Ct);
         var found = await registry.FindAsync(registration.KfId, Ct);
@@ -50,7 +29,7 @@ public abstract class PuppetRegistryContract
     public async Task Upsert_OfAnOfflineRegistration_StoresItOnline()
     {
         var registry = await CreateRegistryAsync();
-        var registration = NewRegistration() with { Online = false };
+        var registration = Registrations.New() with { Online = false };
 
         var stored = await registry.UpsertAsync(registration, Ct);
 
@@ -62,9 +41,9 @@ public abstract class PuppetRegistryContract
     public async Task Upsert_SameKfIdTwice_ReplacesTheRegistration()
     {
         var registry = await CreateRegistryAsync();
-        var first = NewRegistration();
+        var first = Registrations.New();
         await registry.UpsertAsync(first, Ct);
-        var second = NewRegistration(kfId: first.KfId) with { KfName = "renamed", Endpoint = "https://bot.example:8443/base" };
+        var second = Registrations.New(kfId: first.KfId) with { KfName = "renamed", Endpoint = "https://bot.example:8443/base" };
 
         await registry.UpsertAsync(second, Ct);
 
@@ -76,9 +55,9 @@ public abstract class PuppetRegistryContract
     public async Task MarkOffline_KeepsTheRecord_AndNotesTheTime()
     {
         var registry = await CreateRegistryAsync();
-        var registration = NewRegistration();
+        var registration = Registrations.New();
         await registry.UpsertAsync(registration, Ct);
-        var at = TruncatedNow();
+        var at = Registrations.TruncatedNow();
 
         var offline = await registry.MarkOfflineAsync(registration.KfId, registration.CorpId, at, Ct);
 
@@ -91,9 +70,9 @@ public abstract class PuppetRegistryContract
     public async Task Register_AfterDeregister_IsOnlineAgain_AndKeepsTheLastOnlineDate()
     {
         var registry = await CreateRegistryAsync();
-        var registration = NewRegistration();
+        var registration = Registrations.New();
         await registry.UpsertAsync(registration, Ct);
-        var at = TruncatedNow();
+        var at = Registrations.TruncatedNow();
         await registry.MarkOfflineAsync(registration.KfId, registration.CorpId, at, Ct);
 
         var again = await registry.UpsertAsync(registration, Ct);
@@ -106,8 +85,8 @@ public abstract class PuppetRegistryContract
     public async Task Upsert_KeepsTheInstances_InOrder()
     {
         var registry = await CreateRegistryAsync();
-        var at = TruncatedNow();
-        var registration = NewRegistration() with
+        var at = Registrations.TruncatedNow();
+        var registration = Registrations.New() with
         {
             Instances = [new PuppetInstance("127.0.0.1", "http://a:1", at.AddSeconds(-5)), new PuppetInstance("127.0.0.2", "http://b:2", at)],
         };
@@ -123,8 +102,8 @@ public abstract class PuppetRegistryContract
     public async Task MarkOfflineIfLatest_TakesOffline_WhenNothingRegisteredSince()
     {
         var registry = await CreateRegistryAsync();
-        var seen = await registry.UpsertAsync(NewRegistration(), Ct);
-        var at = TruncatedNow();
+        var seen = await registry.UpsertAsync(Registrations.New(), Ct);
+        var at = Registrations.TruncatedNow();
 
         var offline = await registry.MarkOfflineIfLatestAsync(seen, at, Ct);
 
@@ -137,10 +116,10 @@ public abstract class PuppetRegistryContract
     public async Task MarkOfflineIfLatest_LeavesANewerRegistrationOnline()
     {
         var registry = await CreateRegistryAsync();
-        var seen = await registry.UpsertAsync(NewRegistration(), Ct);
+        var seen = await registry.UpsertAsync(Registrations.New(), Ct);
         var newer = await registry.UpsertAsync(seen with { Endpoint = "http://127.0.0.2:9", RegisteredAt = seen.RegisteredAt!.Value.AddSeconds(1) }, Ct);
 
-        Assert.Null(await registry.MarkOfflineIfLatestAsync(seen, TruncatedNow(), Ct));
+        Assert.Null(await registry.MarkOfflineIfLatestAsync(seen, Registrations.TruncatedNow(), Ct));
         Assert.Equal(newer, await registry.FindAsync(seen.KfId, Ct));
     }
 
@@ -156,7 +135,7 @@ public abstract class PuppetRegistryContract
     public async Task MarkOffline_WithAnotherCorpId_ChangesNothing()
     {
         var registry = await CreateRegistryAsync();
-        var registration = NewRegistration();
+        var registration = Registrations.New();
         await registry.UpsertAsync(registration, Ct);
 
         var result = await registry.MarkOfflineAsync(registration.KfId, "ww-someone-else", DateTime.UtcNow, Ct);
@@ -178,7 +157,7 @@ public abstract class PuppetRegistryContract
     {
         var registry = await CreateRegistryAsync();
         var corpId = "ww" + Guid.NewGuid().ToString("N")[..16];
-        var puppets = Enumerable.Range(0, 3).Select(_ => NewRegistration(corpId)).ToList();
+        var puppets = Enumerable.Range(0, 3).Select(_ => Registrations.New(corpId)).ToList();
         foreach (var puppet in puppets)
         {
             await registry.UpsertAsync(puppet, Ct);
@@ -193,7 +172,7 @@ public abstract class PuppetRegistryContract
     public async Task Values_WithQuotesAndUnicode_AreStoredVerbatim()
     {
         var registry = await CreateRegistryAsync();
-        var registration = NewRegistration() with { KfName = "O'Brien \"客服\" ; DROP TABLE puppets; --", CorpSecret = "s$e{c}r'e\"t" };
+        var registration = Registrations.New() with { KfName = "O'Brien \"客服\" ; DROP TABLE puppets; --", CorpSecret = "s$e{c}r'e\"t" };
 
         await registry.UpsertAsync(registration, Ct);
 
@@ -205,7 +184,7 @@ public abstract class PuppetRegistryContract
     {
         var registry = await CreateRegistryAsync();
         var kfId = "wk" + Guid.NewGuid().ToString("N");
-        var attempts = Enumerable.Range(0, 8).Select(i => NewRegistration(kfId: kfId) with { KfName = "name" + i }).ToList();
+        var attempts = Enumerable.Range(0, 8).Select(i => Registrations.New(kfId: kfId) with { KfName = "name" + i }).ToList();
 
         await Task.WhenAll(attempts.Select(a => registry.UpsertAsync(a, Ct)));
 
@@ -225,15 +204,15 @@ public abstract class PuppetRegistryContract
     public async Task ReadChanges_SinceAMarker_ReturnsTheRegistrationsWrittenSince_IncludingADeregistration()
     {
         var registry = await CreateRegistryAsync();
-        var before = NewRegistration();
+        var before = Registrations.New();
         await registry.UpsertAsync(before, Ct);
         var marker = (await registry.ReadChangesAsync(null, Ct)).Marker;
         Assert.NotNull(marker);
         await Task.Delay(20, Ct);
-        var after = NewRegistration();
+        var after = Registrations.New();
 
         await registry.UpsertAsync(after, Ct);
-        await registry.MarkOfflineAsync(before.KfId, before.CorpId, TruncatedNow(), Ct);
+        await registry.MarkOfflineAsync(before.KfId, before.CorpId, Registrations.TruncatedNow(), Ct);
         var changes = await registry.ReadChangesAsync(marker, Ct);
 
         Assert.False(changes.Complete);
@@ -250,12 +229,12 @@ public abstract class PuppetRegistryContract
         var second = await CreateRegistryAsync();
         var onFirst = new PuppetDirectory(first, TimeProvider.System, NullLogger<PuppetDirectory>.Instance);
         var onSecond = new PuppetDirectory(second, TimeProvider.System, NullLogger<PuppetDirectory>.Instance);
-        var registration = NewRegistration();
+        var registration = Registrations.New();
         await onFirst.ApplyAsync(await first.UpsertAsync(registration, Ct), Ct);
         await onSecond.RefreshAsync(Ct);
 
         // The puppet deregisters through the first replica and registers again through the second at once.
-        await onFirst.ApplyAsync((await first.MarkOfflineAsync(registration.KfId, registration.CorpId, TruncatedNow(), Ct))!, Ct);
+        await onFirst.ApplyAsync((await first.MarkOfflineAsync(registration.KfId, registration.CorpId, Registrations.TruncatedNow(), Ct))!, Ct);
         await onSecond.ApplyAsync(await second.UpsertAsync(registration, Ct), Ct);
 
         // Before dead-lettering for "offline", the first replica reads the puppet itself; its catch-up agrees.

@@ -18,7 +18,7 @@ public sealed class SqlitePuppetRegistryTests : PuppetRegistryContract, IDisposa
     [Fact]
     public async Task Registrations_SurviveANewInstanceOnTheSameFile()
     {
-        var registration = NewRegistration();
+        var registration = Registrations.New();
         await (await CreateRegistryAsync()).UpsertAsync(registration, Ct);
 
         var reopened = await CreateRegistryAsync();

@@ -1,17 +1,11 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Security;
 
 /// <summary>The unsigned /callback/decrypted path cannot flood the store, list corps or kfIds, or carry junk to puppets.</summary>
 public sealed class GatewayPathTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task AnOversizedBody_IsPayloadTooLarge_AndNotStored()
     {
@@ -21,7 +15,7 @@ public sealed class GatewayPathTests(ManagerApp app) : IClassFixture<ManagerApp>
 
         using var response = await app.Client.PostAsync($"/callback/decrypted/{corp.CorpId}", new StringContent(body, Encoding.UTF8, "application/json"), Ct);
 
-        await CallbackApiTestsProblem.AssertAsync(response, HttpStatusCode.RequestEntityTooLarge, "2048");
+        await Problems.AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "2048");
         Assert.True(await puppet.NothingArrivesAsync(TimeSpan.FromMilliseconds(300)));
     }
 
@@ -37,7 +31,7 @@ public sealed class GatewayPathTests(ManagerApp app) : IClassFixture<ManagerApp>
 
         using var response = await app.Client.PostAsJsonAsync($"/callback/decrypted/{corp.CorpId}", new { token, openKfId }, Ct);
 
-        await CallbackApiTestsProblem.AssertAsync(response, HttpStatusCode.BadRequest, reason);
+        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, reason);
     }
 
     [Fact]
@@ -192,7 +186,7 @@ public sealed class GatewayPathTests(ManagerApp app) : IClassFixture<ManagerApp>
     {
         using var response = await app.Client.PostAsync(path, new StringContent("{}", Encoding.UTF8, "application/json"), Ct);
 
-        await CallbackApiTestsProblem.AssertAsync(response, HttpStatusCode.BadRequest, "corpId must be");
+        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, "corpId must be");
     }
 
     private static string WithoutTraceId(string json)
@@ -201,10 +195,4 @@ public sealed class GatewayPathTests(ManagerApp app) : IClassFixture<ManagerApp>
         node.Remove("traceId");
         return node.ToJsonString();
     }
-}
-
-internal static class CallbackApiTestsProblem
-{
-    public static Task AssertAsync(HttpResponseMessage response, HttpStatusCode status, string reason) =>
-        WxkfManager.Tests.Apis.CallbackApiTests.AssertProblemAsync(response, status, reason);
 }

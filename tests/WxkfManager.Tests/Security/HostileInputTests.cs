@@ -1,9 +1,6 @@
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Security;
 
@@ -14,8 +11,6 @@ namespace WxkfManager.Tests.Security;
 /// </summary>
 public sealed class HostileInputTests(ManagerApp app) : IClassFixture<ManagerApp>, IAsyncLifetime
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static readonly string[] Routes =
     [
         "POST /callback/{corp}?msg_signature={a}&timestamp={now}&nonce={b}",

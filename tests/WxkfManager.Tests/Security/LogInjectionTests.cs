@@ -1,11 +1,9 @@
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.RegularExpressions;
 using Serilog.Events;
 using Serilog.Formatting.Display;
 using Serilog.Parsing;
 using WxkfManager.Extensions;
-using WxkfManager.Tests.Infrastructure;
 using WxkfManager.Tests.Process;
 
 namespace WxkfManager.Tests.Security;
@@ -13,8 +11,6 @@ namespace WxkfManager.Tests.Security;
 /// <summary>CR, LF and ESC from outside never start a log line of their own nor reach a terminal raw.</summary>
 public sealed partial class LogInjectionTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private const string Forged = "2026-01-01 00:00:00.000 +00:00 [INF] FORGED";
 
     [GeneratedRegex(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [+-]\d\d:\d\d \[[A-Z]{3}\] ")]
@@ -34,7 +30,7 @@ public sealed partial class LogInjectionTests
         var statuses = await SendHostileRequestsAsync(app.Client, corp, puppet.KfId);
 
         Assert.All(statuses, status => Assert.InRange(status, 400, 499));
-        var log = await ManagerLogs.ReadAsync(app.LogDirectory, "FORGED");
+        var log = await LogFiles.WaitForAsync(app.LogDirectory, "FORGED");
         Assert.DoesNotContain('\u001b', log);
         Assert.DoesNotContain('\r', log);
         Assert.All(log.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.Matches(FileLinePrefix(), line));

@@ -1,28 +1,10 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Security;
 
-public sealed class KeyedManagerApp : ManagerApp
-{
-    /// <summary>The puppet key (MANAGER_API_KEY).</summary>
-    public const string Key = "test-management-key-0123456789abcdef";
-
-    public const string OperatorKey = "test-operator-key-fedcba9876543210";
-
-    public KeyedManagerApp() => With("MANAGER_API_KEY", Key)
-        .With("MANAGER_OPERATOR_KEY", OperatorKey)
-        .With("SECRETS_ENCRYPTION_KEY", Convert.ToBase64String(new byte[32]));
-}
-
 public sealed class ManagementAccessTests(KeyedManagerApp app) : IClassFixture<KeyedManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public static TheoryData<string, string> ManagementCalls => new()
     {
         { "POST", "/puppetWxkfManager/register" },
@@ -126,8 +108,6 @@ public sealed class ManagementAccessTests(KeyedManagerApp app) : IClassFixture<K
 
 public sealed class SecurityConfigurationTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Ready_Warns_WhenNoKeyIsSet()
     {

@@ -1,15 +1,7 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
-
 namespace WxkfManager.Tests.Security;
 
 public sealed class OwnershipTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public static TheoryData<string, string> Takeovers => new()
     {
         { "other corp, token and key", "corpId, token, encodingAESKey" },
@@ -52,7 +44,7 @@ public sealed class OwnershipTests(ManagerApp app) : IClassFixture<ManagerApp>
         var callback = owner.Callback(puppet.KfId, syncToken: "still-mine");
         (await app.Client.PostAsync(callback.Path, callback.Content(), Ct)).EnsureSuccessStatusCode();
         Assert.Equal("still-mine", (await puppet.NextAsync()).Token);
-        var logs = await ManagerLogs.ReadAsync(app.LogDirectory, $"Refused a registration of {puppet.KfId}");
+        var logs = await LogFiles.WaitForAsync(app.LogDirectory, $"Refused a registration of {puppet.KfId}");
         Assert.Contains(fields, logs);
     }
 
@@ -63,7 +55,7 @@ public sealed class OwnershipTests(ManagerApp app) : IClassFixture<ManagerApp>
         var first = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
         // The same puppet moved: a new instance, another endpoint, and another client address (127.0.0.2).
         var moved = app.Puppets.Add(first.KfId, corp.CorpId, corp.Token, corp.EncodingAesKey);
-        using var otherAddress = ClientFrom(IPAddress.Parse("127.0.0.2"), app.Client.BaseAddress!);
+        using var otherAddress = LoopbackClient.From("127.0.0.2", app.Client.BaseAddress!);
 
         using var response = await otherAddress.PostAsJsonAsync("/puppetWxkfManager/register", corp.Registration(first.KfId, moved.Endpoint), Ct);
 
@@ -120,55 +112,5 @@ public sealed class OwnershipTests(ManagerApp app) : IClassFixture<ManagerApp>
         using var response = await app.Client.PutAsJsonAsync($"/operator/puppets/{TestCorp.NewKfId()}", corp.Registration(TestCorp.NewKfId(), "http://10.0.0.5:8080"), Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-    }
-
-    /// <summary>A client whose connections come from <paramref name="source"/>, another loopback address than the default.</summary>
-    internal static HttpClient ClientFrom(IPAddress source, Uri baseAddress) => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (context, cancellationToken) =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                socket.Bind(new IPEndPoint(source, 0));
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    })
-    { BaseAddress = baseAddress };
-}
-
-/// <summary>The manager's text log files, read while it writes them.</summary>
-internal static class ManagerLogs
-{
-    public static async Task<string> ReadAsync(string directory, string waitFor)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        var text = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            text = string.Join('\n', Directory.Exists(directory)
-                ? Directory.GetFiles(directory).Select(Read)
-                : []);
-            if (text.Contains(waitFor, StringComparison.Ordinal))
-            {
-                return text;
-            }
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"the log never said '{waitFor}'");
-    }
-
-    private static string Read(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }

@@ -1,14 +1,10 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using WxkfManager.Security;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Security;
 
@@ -62,8 +58,6 @@ public sealed class NarrowedManagerApp : ManagerApp
 
 public sealed class PuppetConnectionTests(NarrowedManagerApp app) : IClassFixture<NarrowedManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Theory]
     [InlineData(307)]
     [InlineData(302)]

@@ -1,14 +1,7 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
-
 namespace WxkfManager.Tests.Security;
 
 public sealed class RegistrationInputTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Theory]
     [InlineData("kfId", "wk123\r\n", "kfId must be a WeCom open_kfid")]
     [InlineData("kfId", "kf0123456789", "kfId must be a WeCom open_kfid")]

@@ -1,14 +1,9 @@
-using System.Net;
 using WxkfManager.Crypto;
-using WxkfManager.Tests.Apis;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Security;
 
 public sealed class ReplayTests(ManagerApp app) : IClassFixture<ManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Theory]
     [InlineData(-3600)]
     [InlineData(-301)]
@@ -25,7 +20,7 @@ public sealed class ReplayTests(ManagerApp app) : IClassFixture<ManagerApp>
         using var response = await app.Client.PostAsync(
             $"/callback/{corp.CorpId}?msg_signature={sealedMessage.Signature}&timestamp={timestamp}&nonce=n1", new StringContent(body), Ct);
 
-        await CallbackApiTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, "timestamp is outside the allowed window");
+        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, "timestamp is outside the allowed window");
         Assert.True(await puppet.NothingArrivesAsync(TimeSpan.FromMilliseconds(300)));
     }
 
@@ -38,7 +33,7 @@ public sealed class ReplayTests(ManagerApp app) : IClassFixture<ManagerApp>
 
         using var response = await app.Client.PostAsync(callback.Path.Replace($"timestamp={callback.Timestamp}", "timestamp=soon"), callback.Content(), Ct);
 
-        await CallbackApiTests.AssertProblemAsync(response, HttpStatusCode.BadRequest, "Unix seconds");
+        await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, "Unix seconds");
     }
 
     [Fact]

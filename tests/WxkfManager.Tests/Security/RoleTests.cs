@@ -1,16 +1,10 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
 
 namespace WxkfManager.Tests.Security;
 
 /// <summary>The puppet key (in every puppet's URL and logs) opens puppet endpoints only; the operator key opens the rest.</summary>
 public sealed class RoleTests(KeyedManagerApp app) : IClassFixture<KeyedManagerApp>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public static TheoryData<string, string> OperatorCalls => new()
     {
         { "GET", "/operator/queue" },
@@ -79,8 +73,6 @@ public sealed class RoleTests(KeyedManagerApp app) : IClassFixture<KeyedManagerA
 
 public sealed class RoleConfigurationTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task WithOnlyThePuppetKey_OperatorEndpointsAreClosed_AndTheServiceSaysSo()
     {
@@ -95,7 +87,7 @@ public sealed class RoleConfigurationTests
         Assert.Contains("set MANAGER_OPERATOR_KEY", await response.Content.ReadAsStringAsync(Ct));
         var ready = await app.Client.GetFromJsonAsync<JsonElement>("/ready", Ct);
         Assert.Contains(ready.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("MANAGER_OPERATOR_KEY is not set"));
-        var log = await ManagerLogs.ReadAsync(app.LogDirectory, "MANAGER_OPERATOR_KEY is not set");
+        var log = await LogFiles.WaitForAsync(app.LogDirectory, "MANAGER_OPERATOR_KEY is not set");
         Assert.Contains("[WRN]", log.Split('\n').Single(l => l.Contains("MANAGER_OPERATOR_KEY is not set")));
     }
 
@@ -129,7 +121,7 @@ public sealed class RoleConfigurationTests
         var ready = await app.Client.GetFromJsonAsync<JsonElement>("/ready", Ct);
 
         Assert.Contains(ready.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("SECRETS_ENCRYPTION_KEY is not set") && w.GetString()!.Contains("in clear"));
-        var log = await ManagerLogs.ReadAsync(app.LogDirectory, "SECRETS_ENCRYPTION_KEY is not set");
+        var log = await LogFiles.WaitForAsync(app.LogDirectory, "SECRETS_ENCRYPTION_KEY is not set");
         Assert.Single(log.Split('\n'), l => l.Contains("SECRETS_ENCRYPTION_KEY"));
     }
 }

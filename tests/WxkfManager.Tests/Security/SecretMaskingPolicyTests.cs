@@ -3,7 +3,6 @@ using Serilog.Core;
 using Serilog.Events;
 using WxkfManager.Apis;
 using WxkfManager.Security;
-using WxkfManager.Tests.Registry;
 
 namespace WxkfManager.Tests.Security;
 
@@ -21,7 +20,7 @@ public sealed class SecretMaskingPolicyTests
     {
         var collector = new Collector();
         using var logger = new LoggerConfiguration().Destructure.With<SecretMaskingPolicy>().WriteTo.Sink(collector).CreateLogger();
-        var registration = PuppetRegistryContract.NewRegistration();
+        var registration = Registrations.New();
         var request = new RegisterRequest("wk1", "name", "http://10.0.0.5", "ww1", "request-secret", "request-token", registration.EncodingAesKey);
 
         logger.Information("Registered {@Registration} from {@Request}", registration, request);
@@ -38,7 +37,7 @@ public sealed class SecretMaskingPolicyTests
     [Fact]
     public void ToString_OfRegistrationsAndRequests_LeavesSecretsOut()
     {
-        var registration = PuppetRegistryContract.NewRegistration();
+        var registration = Registrations.New();
         var request = new RegisterRequest("wk1", "name", "http://10.0.0.5", "ww1", "request-secret", "request-token", registration.EncodingAesKey);
 
         foreach (var text in new[] { registration.ToString(), request.ToString() })

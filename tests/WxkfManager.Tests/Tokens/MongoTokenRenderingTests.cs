@@ -1,9 +1,6 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
 using MongoDB.Driver;
-using WxkfManager.Delivery;
-using WxkfManager.Options;
 using WxkfManager.Tokens;
 
 namespace WxkfManager.Tests.Tokens;
@@ -18,39 +15,7 @@ public sealed class MongoTokenRenderingTests
     private const string AtJson = """{ "$date" : "2024-05-06T07:08:09.123Z" }""";
     private const string LaterJson = """{ "$date" : "2024-05-06T07:08:39.123Z" }""";
 
-    [Fact]
-    public void Collection_IsWxkfAccessTokens_InTheDeliveryStoresDatabase()
-    {
-        var options = Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = "mongodb://127.0.0.1:27017/wxkf-prod" });
-        using var store = new MongoTokenStore(options, NullLogger<MongoTokenStore>.Instance);
-        using var deliveries = new MongoDeliveryStore(options, NullLogger<MongoDeliveryStore>.Instance);
-
-        Assert.Equal("wxkfaccesstokens", store.Collection.CollectionNamespace.CollectionName);
-        Assert.Equal(deliveries.Collection.Database.DatabaseNamespace, store.Collection.Database.DatabaseNamespace);
-    }
-
-    [Theory]
-    [InlineData("mongodb://user:pass@127.0.0.1:27017/tenant?authSource=admin", "tenant")]
-    [InlineData("mongodb://127.0.0.1:27017", "test")]
-    [InlineData("mongodb://127.0.0.1:27017/", "test")]
-    public void Database_ComesFromTheUri_ElseTheDefault(string uri, string database)
-    {
-        using var store = new MongoTokenStore(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
-            NullLogger<MongoTokenStore>.Instance);
-
-        Assert.Equal(database, store.Collection.Database.DatabaseNamespace.DatabaseName);
-    }
-
-    [Theory]
-    [InlineData(null)]
-    [InlineData(" ")]
-    public void MissingUri_IsRejected(string? uri)
-    {
-        Assert.Throws<InvalidOperationException>(() => new MongoTokenStore(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
-            NullLogger<MongoTokenStore>.Instance));
-    }
+    // Its collection and database: MongoStoreLocationTests, with the other stores'.
 
     [Fact]
     public void ClassMap_NamesFieldsInCamelCase_WithTheCacheKeyAsId()

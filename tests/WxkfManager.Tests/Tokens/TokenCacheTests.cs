@@ -1,19 +1,16 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
-using WxkfManager.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace WxkfManager.Tests.Tokens;
 
 /// <summary>getToken against a fake WeCom that counts its gettoken calls. Each test has its own manager and upstream.</summary>
 public sealed class TokenCacheTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private static Task<ManagerApp> StartAsync(params (string Key, string Value)[] settings) => StartAsync(TimeProvider.System, settings);
 
-    private static async Task<ManagerApp> StartAsync(params (string Key, string Value)[] settings)
+    private static async Task<ManagerApp> StartAsync(TimeProvider time, params (string Key, string Value)[] settings)
     {
-        var app = new ManagerApp();
+        var app = new ManagerApp().WithTime(time);
         foreach (var (key, value) in settings)
         {
             app.With(key, value);
@@ -55,12 +52,13 @@ public sealed class TokenCacheTests
     [Fact]
     public async Task Expiry_TriggersExactlyOneRefresh()
     {
-        await using var app = await StartAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await StartAsync(time);
         app.WeCom.ExpiresIn = 4;
         var first = await GetTokenAsync(app, "wwexpiry");
 
         // Refreshed a quarter of its life before expiry: after 3.2 s of a 4 s token, every caller needs a new one.
-        await Task.Delay(TimeSpan.FromSeconds(3.2), Ct);
+        time.Advance(TimeSpan.FromSeconds(3.2));
         var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => GetTokenAsync(app, "wwexpiry")));
 
         Assert.Equal(2, app.WeCom.TokenCalls);
@@ -84,13 +82,14 @@ public sealed class TokenCacheTests
     [Fact]
     public async Task ForcedRefresh_FetchesANewToken_ButNotTwiceInAMoment()
     {
-        await using var app = await StartAsync(("WeCom:ForcedRefreshMinInterval", "00:00:01"));
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await StartAsync(time, ("WeCom:ForcedRefreshMinInterval", "00:00:01"));
         await GetTokenAsync(app, "wwforce");
 
         await GetTokenAsync(app, "wwforce", refresh: true);
         Assert.Equal(1, app.WeCom.TokenCalls);
 
-        await Task.Delay(TimeSpan.FromSeconds(1.2), Ct);
+        time.Advance(TimeSpan.FromSeconds(1.2));
         await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => GetTokenAsync(app, "wwforce", refresh: true)));
         Assert.Equal(2, app.WeCom.TokenCalls);
     }
@@ -167,22 +166,6 @@ public sealed class TokenCacheTests
     }
 }
 
-/// <summary>Two replicas over one store fetch one token between them (run on SQLite here, on MongoDB in the integration tests).</summary>
-public static class SharedTokenScenario
-{
-    public static async Task RunAsync(ManagerApp first, ManagerApp second, CancellationToken ct)
-    {
-        first.WeCom.TokenDelay = TimeSpan.FromMilliseconds(500);
-        var calls = Enumerable.Range(0, 60).Select(i => (i % 2 == 0 ? first : second).Client
-            .GetFromJsonAsync<JsonElement>("/puppetWxkfManager/getToken?corpid=wwfleet&corpsecret=right-secret", ct));
-
-        var answers = await Task.WhenAll(calls);
-
-        Assert.Equal(1, first.WeCom.TokenCalls);
-        Assert.Single(answers.Select(a => a.GetProperty("access_token").GetString()).Distinct());
-    }
-}
-
 public sealed class SharedTokenCacheTests
 {
     [Fact]
@@ -193,6 +176,6 @@ public sealed class SharedTokenCacheTests
         await using var second = new ManagerApp { DataDirectory = first.DataDirectory }.With("ACCESS_TOKEN_URL", first.WeCom.TokenUrl);
         await second.InitializeAsync();
 
-        await SharedTokenScenario.RunAsync(first, second, TestContext.Current.CancellationToken);
+        await SharedTokenScenario.RunAsync(first, second, Ct);
     }
 }

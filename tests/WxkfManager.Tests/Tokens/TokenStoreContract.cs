@@ -9,8 +9,6 @@ public abstract class TokenStoreContract
 
     protected abstract Task<ITokenStore> CreateStoreAsync();
 
-    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static string NewKey() => "ww" + Guid.NewGuid().ToString("N")[..8] + ":" + Guid.NewGuid().ToString("N");
 
     [Fact]

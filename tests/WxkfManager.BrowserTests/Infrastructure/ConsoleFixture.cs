@@ -2,7 +2,7 @@ using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using WxkfManager.Tests.Infrastructure;
 
-namespace WxkfManager.BrowserTests;
+namespace WxkfManager.BrowserTests.Infrastructure;
 
 /// <summary>The manager on loopback Kestrel with an operator key, and one headless Chromium for a test class.</summary>
 public sealed class ConsoleFixture : IAsyncLifetime

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace WxkfManager.IntegrationTests.Operations;
+namespace WxkfManager.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A TCP forwarder between the service and MongoDB, so a test can take the server away mid-run (every

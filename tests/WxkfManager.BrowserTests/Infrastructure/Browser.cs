@@ -1,7 +1,7 @@
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 
-namespace WxkfManager.BrowserTests;
+namespace WxkfManager.BrowserTests.Infrastructure;
 
 /// <summary>
 /// Headless Chromium through chromedriver (Debian's chromium and chromium-driver packages, or CHROME_BIN and

@@ -3,7 +3,7 @@ using MongoDB.Bson;
 using MongoDB.Driver;
 using Testcontainers.MongoDb;
 
-namespace WxkfManager.IntegrationTests;
+namespace WxkfManager.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A MongoDB server for the tests: the one <see cref="UriVariable"/> names, else a throwaway container.
@@ -47,7 +47,7 @@ public sealed class MongoFixture : IAsyncLifetime
             try
             {
                 _container = new MongoDbBuilder("mongo:7.0").Build();
-                await _container.StartAsync(TestContext.Current.CancellationToken);
+                await _container.StartAsync(Ct);
             }
             catch (DockerUnavailableException exception)
             {
@@ -59,7 +59,7 @@ public sealed class MongoFixture : IAsyncLifetime
         _client = new MongoClient(_serverUri);
         // A server named explicitly that does not answer fails every test here rather than skipping them.
         await _client.GetDatabase("admin").RunCommandAsync<BsonDocument>(
-            new BsonDocument("ping", 1), cancellationToken: TestContext.Current.CancellationToken);
+            new BsonDocument("ping", 1), cancellationToken: Ct);
         _uri = NewDatabaseUri();
     }
 
