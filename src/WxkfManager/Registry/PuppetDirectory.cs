@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 using WxkfManager.Crypto;
+using WxkfManager.Options;
 
 namespace WxkfManager.Registry;
 
@@ -12,8 +14,11 @@ public sealed record PuppetEntry(PuppetRegistration Registration, WeComCrypto Cr
 /// fleet. Writes through this replica apply at once; <see cref="CatchUpAsync"/> applies what other replicas
 /// wrote since the last look (by the store's change marker), <see cref="RefreshAsync"/> reloads everything.
 /// A registration that cannot become an entry is skipped with one warning and listed in <see cref="Unloadable"/>.
+/// kfIds and corps the store did not have are remembered for a short while (<see cref="RecentMisses"/>), so
+/// callbacks naming them do not cost a store read each; applying a registration forgets its kfId and corp.
 /// </summary>
-public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time, ILogger<PuppetDirectory> logger)
+public sealed class PuppetDirectory(
+    IPuppetRegistry registry, TimeProvider time, ILogger<PuppetDirectory> logger, IOptions<RegistrationOptions>? options = null)
 {
     private static readonly TimeSpan MinimumMissRefreshInterval = TimeSpan.FromSeconds(1);
 
@@ -31,6 +36,8 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     private readonly ConcurrentDictionary<string, UnloadableRegistration> _unloadable = new(StringComparer.Ordinal);
     // Written under the lock only.
     private readonly Dictionary<string, HashSet<string>> _kfIdsByCorp = new(StringComparer.Ordinal);
+    private readonly RecentMisses _unknownKfIds = MissesOf(options, time);
+    private readonly RecentMisses _unknownCorps = MissesOf(options, time);
     private DateTime? _marker;
     private long _lastMissRefreshTicks = long.MinValue;
 
@@ -62,7 +69,7 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     public async Task<PuppetRegistration?> FindInCorpAsync(string corpId, string kfId, CancellationToken cancellationToken)
     {
         var entry = Find(kfId);
-        if (entry?.Registration.CorpId != corpId && await TryRefreshOnMissAsync(cancellationToken))
+        if (entry?.Registration.CorpId != corpId && await TryRefreshOnMissAsync(corpId, cancellationToken))
         {
             entry = Find(kfId);
         }
@@ -72,24 +79,60 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     /// <summary>
     /// Reads one puppet from the store before something is given up on because this replica thinks it
     /// offline or unknown: another replica may have registered it again a moment ago. Applies what it
-    /// finds; when the store does not answer, this replica's view stands.
+    /// finds; when the store does not answer, this replica's view stands. A kfId the store did not have online in
+    /// that corp is not read again for <see cref="RegistrationOptions.MissCacheDuration"/>, unless a registration
+    /// of it is applied meanwhile: until then only the rate-limited catch-up, which applies (and so forgets) a
+    /// registration made through another replica a moment ago, shared by every miss.
     /// </summary>
     public async Task<PuppetRegistration?> ConfirmAsync(string corpId, string kfId, CancellationToken cancellationToken)
     {
+        if (_unknownKfIds.Contains(kfId))
+        {
+            await TryRefreshOnMissAsync(corpId, cancellationToken);
+        }
+        else
+        {
+            await ReadOneAsync(corpId, kfId, cancellationToken);
+        }
+        var entry = Find(kfId);
+        return entry?.Registration.CorpId == corpId ? entry.Registration : null;
+    }
+
+    private async Task ReadOneAsync(string corpId, string kfId, CancellationToken cancellationToken)
+    {
+        var before = Find(kfId);
+        PuppetRegistration? stored;
         try
         {
-            var stored = await registry.FindAsync(kfId, cancellationToken);
-            if (stored is not null)
-            {
-                await ApplyAsync(stored, cancellationToken);
-            }
+            stored = await registry.FindAsync(kfId, cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             logger.LogWarning(exception, "Could not read {OpenKfId} from the store; going by this replica's view", kfId);
+            return;
         }
-        var entry = Find(kfId);
-        return entry?.Registration.CorpId == corpId ? entry.Registration : null;
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            // A write for this puppet applied during the read is at least as new as what was read: it stands.
+            if (!ReferenceEquals(Find(kfId), before))
+            {
+                return;
+            }
+            if (stored is not null)
+            {
+                Apply(new RegistryChanges([stored], [], Marker: null, Complete: false));
+            }
+            // Under the lock, so a registration applied from now on forgets it again.
+            if (Find(kfId) is not { Registration.Online: true } entry || entry.Registration.CorpId != corpId)
+            {
+                _unknownKfIds.Remember(kfId);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     public async Task ApplyAsync(PuppetRegistration registration, CancellationToken cancellationToken)
@@ -106,12 +149,13 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     }
 
     /// <summary>Reloads every registration; entries no longer in the store go.</summary>
-    public Task RefreshAsync(CancellationToken cancellationToken) => ReadAndApplyAsync(full: true, cancellationToken);
+    public Task RefreshAsync(CancellationToken cancellationToken) => ReadAndApplyAsync(full: true, missedCorp: null, cancellationToken);
 
     /// <summary>Applies what changed in the store since the last look: an indexed read of a few documents.</summary>
-    public Task CatchUpAsync(CancellationToken cancellationToken) => ReadAndApplyAsync(full: false, cancellationToken);
+    public Task CatchUpAsync(CancellationToken cancellationToken) => ReadAndApplyAsync(full: false, missedCorp: null, cancellationToken);
 
-    private async Task ReadAndApplyAsync(bool full, CancellationToken cancellationToken)
+    // missedCorp: a corp a callback named, remembered as unknown if it is still without puppets after the read.
+    private async Task ReadAndApplyAsync(bool full, string? missedCorp, CancellationToken cancellationToken)
     {
         // The store read happens under the lock so a write applied meanwhile is never overwritten by older data.
         await _writeLock.WaitAsync(cancellationToken);
@@ -120,6 +164,10 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
             // Without a marker yet (a store of legacy documents only), every marked document is new.
             var since = full ? (DateTime?)null : (_marker ?? DateTime.UnixEpoch) - ChangeOverlap;
             Apply(await registry.ReadChangesAsync(since, cancellationToken));
+            if (missedCorp is not null && !_byCorp.ContainsKey(missedCorp))
+            {
+                _unknownCorps.Remember(missedCorp);
+            }
         }
         finally
         {
@@ -131,7 +179,19 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     /// Catches up when a callback names a puppet or corp this replica has not seen (it may have registered
     /// through another replica a moment ago); at most once a second, so unknown ids cannot hammer the store.
     /// </summary>
-    public async Task<bool> TryRefreshOnMissAsync(CancellationToken cancellationToken)
+    public Task<bool> TryRefreshOnMissAsync(CancellationToken cancellationToken) => CatchUpOnMissAsync(missedCorp: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="TryRefreshOnMissAsync(CancellationToken)"/> for a callback that names <paramref name="corpId"/>:
+    /// a corp a catch-up just found without puppets is not caught up for again until
+    /// <see cref="RegistrationOptions.MissCacheDuration"/> has passed or a registration in it is applied.
+    /// </summary>
+    public Task<bool> TryRefreshOnMissAsync(string corpId, CancellationToken cancellationToken) =>
+        _byCorp.ContainsKey(corpId) ? CatchUpOnMissAsync(missedCorp: null, cancellationToken)
+        : _unknownCorps.Contains(corpId) ? Task.FromResult(false)
+        : CatchUpOnMissAsync(missedCorp: corpId, cancellationToken);
+
+    private async Task<bool> CatchUpOnMissAsync(string? missedCorp, CancellationToken cancellationToken)
     {
         var now = time.GetTimestamp();
         var last = Interlocked.Read(ref _lastMissRefreshTicks);
@@ -145,7 +205,7 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
         }
         try
         {
-            await CatchUpAsync(cancellationToken);
+            await ReadAndApplyAsync(full: false, missedCorp, cancellationToken);
             return true;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -177,6 +237,9 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
             }
             _unloadable.TryRemove(registration.KfId, out _);
             Put(entry, previous, touchedCorps);
+            // Known from now on: a callback for it must not be refused on an earlier miss.
+            _unknownKfIds.Forget(registration.KfId);
+            _unknownCorps.Forget(registration.CorpId);
         }
         foreach (var fault in unloadable)
         {
@@ -256,6 +319,12 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
             .ToArray();
         var secrets = entries.Select(e => e.Registration.CorpSecret).Distinct().ToArray();
         _byCorp[corpId] = new CorpView(credentials, secrets, entries.Count);
+    }
+
+    private static RecentMisses MissesOf(IOptions<RegistrationOptions>? options, TimeProvider time)
+    {
+        var settings = options?.Value ?? new RegistrationOptions();
+        return new RecentMisses(settings.MissCacheSize, settings.MissCacheDuration, time);
     }
 
     /// <summary>The entry, or null when the registration's app key cannot key WeCom's crypto.</summary>
