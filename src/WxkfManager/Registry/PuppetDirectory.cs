@@ -28,7 +28,11 @@ public sealed class PuppetDirectory(
     /// </summary>
     internal static readonly TimeSpan ChangeOverlap = TimeSpan.FromSeconds(5);
 
-    private sealed record CorpView(WeComCrypto[] Credentials, string[] Secrets, int PuppetCount);
+    /// <summary>One WeCom app's credentials; its puppets share one <see cref="WeComCrypto"/>.</summary>
+    private readonly record struct AppKey(string Token, string EncodingAesKey);
+
+    // Apps[i] is the key of Credentials[i].
+    private sealed record CorpView(WeComCrypto[] Credentials, AppKey[] Apps, string[] Secrets, int PuppetCount);
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<string, PuppetEntry> _byKfId = new(StringComparer.Ordinal);
@@ -221,6 +225,8 @@ public sealed class PuppetDirectory(
         var touchedCorps = new HashSet<string>(StringComparer.Ordinal);
         var seen = changes.Complete ? new HashSet<string>(StringComparer.Ordinal) : null;
         var unloadable = new List<UnloadableRegistration>(changes.Unloadable);
+        // The apps keyed in this batch, before their corps' views are rebuilt: a fleet loaded at once shares them too.
+        var keyed = new Dictionary<(string CorpId, AppKey App), WeComCrypto>();
         foreach (var registration in changes.Loaded)
         {
             seen?.Add(registration.KfId);
@@ -229,7 +235,7 @@ public sealed class PuppetDirectory(
             {
                 continue;
             }
-            if (ToEntry(registration, previous) is not { } entry)
+            if (ToEntry(registration, previous, keyed) is not { } entry)
             {
                 unloadable.Add(RegistrationCheck.UnusableKey(registration)
                     ?? new UnloadableRegistration(registration.KfId, "encodingAESKey", "cannot key WeCom's crypto"));
@@ -311,14 +317,13 @@ public sealed class PuppetDirectory(
             return;
         }
         var entries = kfIds.Select(k => _byKfId[k]).ToList();
-        var credentials = entries
+        var apps = entries
             .OrderByDescending(e => e.Registration.Online)
             .ThenByDescending(e => e.Registration.RegisteredAt ?? DateTime.MinValue)
-            .DistinctBy(e => (e.Registration.Token, e.Registration.EncodingAesKey))
-            .Select(e => e.Crypto)
+            .DistinctBy(AppOf)
             .ToArray();
         var secrets = entries.Select(e => e.Registration.CorpSecret).Distinct().ToArray();
-        _byCorp[corpId] = new CorpView(credentials, secrets, entries.Count);
+        _byCorp[corpId] = new CorpView([.. apps.Select(e => e.Crypto)], [.. apps.Select(AppOf)], secrets, entries.Count);
     }
 
     private static RecentMisses MissesOf(IOptions<RegistrationOptions>? options, TimeProvider time)
@@ -327,17 +332,33 @@ public sealed class PuppetDirectory(
         return new RecentMisses(settings.MissCacheSize, settings.MissCacheDuration, time);
     }
 
-    /// <summary>The entry, or null when the registration's app key cannot key WeCom's crypto.</summary>
-    private static PuppetEntry? ToEntry(PuppetRegistration registration, PuppetEntry? previous)
+    private static AppKey AppOf(PuppetEntry entry) => new(entry.Registration.Token, entry.Registration.EncodingAesKey);
+
+    /// <summary>
+    /// The entry, or null when the registration's app key cannot key WeCom's crypto. Puppets of one app (a corp's
+    /// kf accounts usually are) share its crypto: keyed once, held once, its AES objects pooled once.
+    /// </summary>
+    private PuppetEntry? ToEntry(PuppetRegistration registration, PuppetEntry? previous, Dictionary<(string, AppKey), WeComCrypto> keyed)
     {
-        if (previous is not null
-            && previous.Registration.Token == registration.Token
-            && previous.Registration.EncodingAesKey == registration.EncodingAesKey)
+        var app = new AppKey(registration.Token, registration.EncodingAesKey);
+        if (previous is not null && AppOf(previous) == app)
         {
             return new PuppetEntry(registration, previous.Crypto);
         }
-        return RegistrationCheck.UnusableKey(registration) is null
-            ? new PuppetEntry(registration, WeComCrypto.Create(registration.Token, registration.EncodingAesKey))
-            : null;
+        if (keyed.TryGetValue((registration.CorpId, app), out var shared))
+        {
+            return new PuppetEntry(registration, shared);
+        }
+        if (_byCorp.TryGetValue(registration.CorpId, out var corp) && Array.IndexOf(corp.Apps, app) is >= 0 and var index)
+        {
+            return new PuppetEntry(registration, corp.Credentials[index]);
+        }
+        if (RegistrationCheck.UnusableKey(registration) is not null)
+        {
+            return null;
+        }
+        var crypto = WeComCrypto.Create(registration.Token, registration.EncodingAesKey);
+        keyed[(registration.CorpId, app)] = crypto;
+        return new PuppetEntry(registration, crypto);
     }
 }

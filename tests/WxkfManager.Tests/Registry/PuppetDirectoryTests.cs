@@ -150,4 +150,23 @@ public sealed class PuppetDirectoryTests
         Assert.Equal(101, directory.CountInCorp(corps[7]));
         Assert.Equal(readsAfterLoad, store.Reads);
     }
+
+    [Fact]
+    public async Task PuppetsOfOneApp_ShareItsCrypto_WhetherLoadedTogetherOrRegisteredLater()
+    {
+        var store = new FakeRegistry();
+        var first = store.Add(PuppetRegistryContract.NewRegistration());
+        var second = store.Add(PuppetRegistryContract.NewRegistration(first.CorpId) with { Token = first.Token, EncodingAesKey = first.EncodingAesKey });
+        var otherApp = store.Add(PuppetRegistryContract.NewRegistration(first.CorpId));
+        var directory = DirectoryOver(store);
+        await directory.RefreshAsync(Ct);
+        var later = PuppetRegistryContract.NewRegistration(first.CorpId) with { Token = first.Token, EncodingAesKey = first.EncodingAesKey };
+        await directory.ApplyAsync(await store.UpsertAsync(later, Ct), Ct);
+
+        var shared = directory.Find(first.KfId)!.Crypto;
+        Assert.Same(shared, directory.Find(second.KfId)!.Crypto);
+        Assert.Same(shared, directory.Find(later.KfId)!.Crypto);
+        Assert.NotSame(shared, directory.Find(otherApp.KfId)!.Crypto);
+        Assert.Equal(2, directory.CredentialsFor(first.CorpId).Count);
+    }
 }
