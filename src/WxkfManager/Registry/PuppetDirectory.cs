@@ -115,6 +115,20 @@ public sealed class PuppetDirectory(
             logger.LogWarning(exception, "Could not read {OpenKfId} from the store; going by this replica's view", kfId);
             return;
         }
+        if (stored is null)
+        {
+            // Nothing to apply, so no waiting for the lock (a full reload may hold it) on the callback path.
+            if (!IsOnlineIn(before, corpId))
+            {
+                _unknownKfIds.Remember(kfId);
+                // Apply changes the entry, then forgets the miss: had it done both before the line above, undo it.
+                if (!ReferenceEquals(Find(kfId), before))
+                {
+                    _unknownKfIds.Forget(kfId);
+                }
+            }
+            return;
+        }
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
@@ -123,12 +137,9 @@ public sealed class PuppetDirectory(
             {
                 return;
             }
-            if (stored is not null)
-            {
-                Apply(new RegistryChanges([stored], [], Marker: null, Complete: false));
-            }
+            Apply(new RegistryChanges([stored], [], Marker: null, Complete: false));
             // Under the lock, so a registration applied from now on forgets it again.
-            if (Find(kfId) is not { Registration.Online: true } entry || entry.Registration.CorpId != corpId)
+            if (!IsOnlineIn(Find(kfId), corpId))
             {
                 _unknownKfIds.Remember(kfId);
             }
@@ -331,6 +342,8 @@ public sealed class PuppetDirectory(
         var settings = options?.Value ?? new RegistrationOptions();
         return new RecentMisses(settings.MissCacheSize, settings.MissCacheDuration, time);
     }
+
+    private static bool IsOnlineIn(PuppetEntry? entry, string corpId) => entry is { Registration.Online: true } && entry.Registration.CorpId == corpId;
 
     private static AppKey AppOf(PuppetEntry entry) => new(entry.Registration.Token, entry.Registration.EncodingAesKey);
 
