@@ -11,9 +11,11 @@ namespace WxkfManager.Crypto;
 /// </summary>
 public sealed class WeComCrypto(string token, EncodingAesKey key)
 {
-    // Aes objects are not thread-safe, but setting up a key costs more than the decryption itself: keep a few.
-    private readonly System.Collections.Concurrent.ConcurrentBag<Aes> _aesPool = [];
-    private readonly System.Collections.Concurrent.ConcurrentBag<ICryptoTransform> _decryptorPool = [];
+    // Aes objects are not thread-safe, but setting up a key costs more than the decryption itself: keep a few,
+    // in pools made on first use, since a manager holds one of these per registered app.
+    private static readonly int PoolSize = Environment.ProcessorCount * 2;
+    private SlotPool<Aes>? _aesPool;
+    private SlotPool<ICryptoTransform>? _decryptorPool;
 
     private const int BlockSize = 32;
     private const int RandomSize = 16;
@@ -214,7 +216,7 @@ public sealed class WeComCrypto(string token, EncodingAesKey key)
 
     private Aes RentAes()
     {
-        if (_aesPool.TryTake(out var aes))
+        if (AesPool.TryTake() is { } aes)
         {
             return aes;
         }
@@ -226,7 +228,7 @@ public sealed class WeComCrypto(string token, EncodingAesKey key)
     // A CBC decryptor with its key schedule already set up; TransformFinalBlock resets it to the IV for the next message.
     private ICryptoTransform RentDecryptor()
     {
-        if (_decryptorPool.TryTake(out var decryptor))
+        if (DecryptorPool.TryTake() is { } decryptor)
         {
             return decryptor;
         }
@@ -239,25 +241,13 @@ public sealed class WeComCrypto(string token, EncodingAesKey key)
     private void ReturnDecryptor(ICryptoTransform decryptor)
     {
         decryptor.TransformFinalBlock([], 0, 0);
-        if (_decryptorPool.Count < Environment.ProcessorCount * 2)
-        {
-            _decryptorPool.Add(decryptor);
-        }
-        else
-        {
-            decryptor.Dispose();
-        }
+        DecryptorPool.Return(decryptor);
     }
 
-    private void ReturnAes(Aes aes)
-    {
-        if (_aesPool.Count < Environment.ProcessorCount * 2)
-        {
-            _aesPool.Add(aes);
-        }
-        else
-        {
-            aes.Dispose();
-        }
-    }
+    private void ReturnAes(Aes aes) => AesPool.Return(aes);
+
+    private SlotPool<Aes> AesPool => LazyInitializer.EnsureInitialized(ref _aesPool, static () => new SlotPool<Aes>(PoolSize));
+
+    private SlotPool<ICryptoTransform> DecryptorPool =>
+        LazyInitializer.EnsureInitialized(ref _decryptorPool, static () => new SlotPool<ICryptoTransform>(PoolSize));
 }

@@ -31,4 +31,16 @@ public sealed class RegistrationOptions
     /// <summary>Puppets one corp may have registered at most.</summary>
     [Range(1, 10_000_000)]
     public int MaxPuppetsPerCorp { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long a kfId or corp the store did not have is taken as unknown without asking the store again, so a
+    /// flood of callbacks naming it costs one read per period. A registration of it, here or through another
+    /// replica's change, ends this at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan MissCacheDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many such unknown kfIds (and, apart, corps) are remembered at most; the oldest go first. 0 turns it off.</summary>
+    [Range(0, 1_000_000)]
+    public int MissCacheSize { get; set; } = 10_000;
 }

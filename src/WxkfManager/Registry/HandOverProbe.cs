@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using WxkfManager.Options;
 
@@ -6,7 +7,8 @@ namespace WxkfManager.Registry;
 /// <summary>
 /// Settles a deregister that the caller's address cannot: a moment after it, asks the newest endpoint
 /// whether it is still there. Any HTTP answer keeps the puppet online; no answer takes it offline, unless
-/// another instance registered meanwhile.
+/// another instance registered meanwhile. One probe waits per puppet at a time, settling with the newest
+/// registration its deregisters saw, so repeated deregisters cannot pile up waiting probes.
 /// </summary>
 public sealed class HandOverProbe(
     IHttpClientFactory clients,
@@ -19,13 +21,32 @@ public sealed class HandOverProbe(
 {
     public const string ClientName = "hand-over-probe";
 
-    public void Schedule(PuppetRegistration seen) => _ = RunAsync(seen, lifetime.ApplicationStopping);
+    // By kfId: the registration the waiting probe settles with. Bounded by the registered puppets.
+    private readonly ConcurrentDictionary<string, PuppetRegistration> _waiting = new(StringComparer.Ordinal);
 
-    private async Task RunAsync(PuppetRegistration seen, CancellationToken stopping)
+    /// <summary>Probes waiting for their delay (at most one per puppet).</summary>
+    internal int Waiting => _waiting.Count;
+
+    public void Schedule(PuppetRegistration seen)
+    {
+        var started = false;
+        _waiting.AddOrUpdate(seen.KfId, _ => { started = true; return seen; }, (_, _) => seen);
+        if (started)
+        {
+            _ = RunAsync(seen.KfId, lifetime.ApplicationStopping);
+        }
+    }
+
+    private async Task RunAsync(string kfId, CancellationToken stopping)
     {
         try
         {
             await Task.Delay(options.Value.HandOverProbeDelay, time, stopping);
+            // Taken now, so a deregister during the delay is settled by this probe, one after it by the next.
+            if (!_waiting.TryRemove(kfId, out var seen))
+            {
+                return;
+            }
             if (await AnswersAsync(seen.Endpoint, stopping))
             {
                 logger.LogInformation("Puppet {KfId} stays online: its newest endpoint {Endpoint} still answers after the deregister",
@@ -48,7 +69,7 @@ public sealed class HandOverProbe(
         catch (Exception exception)
         {
             // Prefer delivering over losing: the puppet stays online, and its events retry or dead-letter as usual.
-            logger.LogWarning("Could not settle the deregister of {KfId} ({Error}); it stays online", seen.KfId, exception.Message);
+            logger.LogWarning("Could not settle the deregister of {KfId} ({Error}); it stays online", kfId, exception.Message);
         }
     }
 

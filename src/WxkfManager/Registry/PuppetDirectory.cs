@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 using WxkfManager.Crypto;
+using WxkfManager.Options;
 
 namespace WxkfManager.Registry;
 
@@ -12,8 +14,11 @@ public sealed record PuppetEntry(PuppetRegistration Registration, WeComCrypto Cr
 /// fleet. Writes through this replica apply at once; <see cref="CatchUpAsync"/> applies what other replicas
 /// wrote since the last look (by the store's change marker), <see cref="RefreshAsync"/> reloads everything.
 /// A registration that cannot become an entry is skipped with one warning and listed in <see cref="Unloadable"/>.
+/// kfIds and corps the store did not have are remembered for a short while (<see cref="RecentMisses"/>), so
+/// callbacks naming them do not cost a store read each; applying a registration forgets its kfId and corp.
 /// </summary>
-public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time, ILogger<PuppetDirectory> logger)
+public sealed class PuppetDirectory(
+    IPuppetRegistry registry, TimeProvider time, ILogger<PuppetDirectory> logger, IOptions<RegistrationOptions>? options = null)
 {
     private static readonly TimeSpan MinimumMissRefreshInterval = TimeSpan.FromSeconds(1);
 
@@ -23,7 +28,11 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     /// </summary>
     internal static readonly TimeSpan ChangeOverlap = TimeSpan.FromSeconds(5);
 
-    private sealed record CorpView(WeComCrypto[] Credentials, string[] Secrets, int PuppetCount);
+    /// <summary>One WeCom app's credentials; its puppets share one <see cref="WeComCrypto"/>.</summary>
+    private readonly record struct AppKey(string Token, string EncodingAesKey);
+
+    // Apps[i] is the key of Credentials[i].
+    private sealed record CorpView(WeComCrypto[] Credentials, AppKey[] Apps, string[] Secrets, int PuppetCount);
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<string, PuppetEntry> _byKfId = new(StringComparer.Ordinal);
@@ -31,6 +40,8 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     private readonly ConcurrentDictionary<string, UnloadableRegistration> _unloadable = new(StringComparer.Ordinal);
     // Written under the lock only.
     private readonly Dictionary<string, HashSet<string>> _kfIdsByCorp = new(StringComparer.Ordinal);
+    private readonly RecentMisses _unknownKfIds = MissesOf(options, time);
+    private readonly RecentMisses _unknownCorps = MissesOf(options, time);
     private DateTime? _marker;
     private long _lastMissRefreshTicks = long.MinValue;
 
@@ -62,7 +73,7 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     public async Task<PuppetRegistration?> FindInCorpAsync(string corpId, string kfId, CancellationToken cancellationToken)
     {
         var entry = Find(kfId);
-        if (entry?.Registration.CorpId != corpId && await TryRefreshOnMissAsync(cancellationToken))
+        if (entry?.Registration.CorpId != corpId && await TryRefreshOnMissAsync(corpId, cancellationToken))
         {
             entry = Find(kfId);
         }
@@ -72,24 +83,71 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     /// <summary>
     /// Reads one puppet from the store before something is given up on because this replica thinks it
     /// offline or unknown: another replica may have registered it again a moment ago. Applies what it
-    /// finds; when the store does not answer, this replica's view stands.
+    /// finds; when the store does not answer, this replica's view stands. A kfId the store did not have online in
+    /// that corp is not read again for <see cref="RegistrationOptions.MissCacheDuration"/>, unless a registration
+    /// of it is applied meanwhile: until then only the rate-limited catch-up, which applies (and so forgets) a
+    /// registration made through another replica a moment ago, shared by every miss.
     /// </summary>
     public async Task<PuppetRegistration?> ConfirmAsync(string corpId, string kfId, CancellationToken cancellationToken)
     {
+        if (_unknownKfIds.Contains(kfId))
+        {
+            await TryRefreshOnMissAsync(corpId, cancellationToken);
+        }
+        else
+        {
+            await ReadOneAsync(corpId, kfId, cancellationToken);
+        }
+        var entry = Find(kfId);
+        return entry?.Registration.CorpId == corpId ? entry.Registration : null;
+    }
+
+    private async Task ReadOneAsync(string corpId, string kfId, CancellationToken cancellationToken)
+    {
+        var before = Find(kfId);
+        PuppetRegistration? stored;
         try
         {
-            var stored = await registry.FindAsync(kfId, cancellationToken);
-            if (stored is not null)
-            {
-                await ApplyAsync(stored, cancellationToken);
-            }
+            stored = await registry.FindAsync(kfId, cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             logger.LogWarning(exception, "Could not read {OpenKfId} from the store; going by this replica's view", kfId);
+            return;
         }
-        var entry = Find(kfId);
-        return entry?.Registration.CorpId == corpId ? entry.Registration : null;
+        if (stored is null)
+        {
+            // Nothing to apply, so no waiting for the lock (a full reload may hold it) on the callback path.
+            if (!IsOnlineIn(before, corpId))
+            {
+                _unknownKfIds.Remember(kfId);
+                // Apply changes the entry, then forgets the miss: had it done both before the line above, undo it.
+                if (!ReferenceEquals(Find(kfId), before))
+                {
+                    _unknownKfIds.Forget(kfId);
+                }
+            }
+            return;
+        }
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            // A write for this puppet applied during the read is at least as new as what was read: it stands.
+            if (!ReferenceEquals(Find(kfId), before))
+            {
+                return;
+            }
+            Apply(new RegistryChanges([stored], [], Marker: null, Complete: false));
+            // Under the lock, so a registration applied from now on forgets it again.
+            if (!IsOnlineIn(Find(kfId), corpId))
+            {
+                _unknownKfIds.Remember(kfId);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     public async Task ApplyAsync(PuppetRegistration registration, CancellationToken cancellationToken)
@@ -106,12 +164,13 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     }
 
     /// <summary>Reloads every registration; entries no longer in the store go.</summary>
-    public Task RefreshAsync(CancellationToken cancellationToken) => ReadAndApplyAsync(full: true, cancellationToken);
+    public Task RefreshAsync(CancellationToken cancellationToken) => ReadAndApplyAsync(full: true, missedCorp: null, cancellationToken);
 
     /// <summary>Applies what changed in the store since the last look: an indexed read of a few documents.</summary>
-    public Task CatchUpAsync(CancellationToken cancellationToken) => ReadAndApplyAsync(full: false, cancellationToken);
+    public Task CatchUpAsync(CancellationToken cancellationToken) => ReadAndApplyAsync(full: false, missedCorp: null, cancellationToken);
 
-    private async Task ReadAndApplyAsync(bool full, CancellationToken cancellationToken)
+    // missedCorp: a corp a callback named, remembered as unknown if it is still without puppets after the read.
+    private async Task ReadAndApplyAsync(bool full, string? missedCorp, CancellationToken cancellationToken)
     {
         // The store read happens under the lock so a write applied meanwhile is never overwritten by older data.
         await _writeLock.WaitAsync(cancellationToken);
@@ -120,6 +179,10 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
             // Without a marker yet (a store of legacy documents only), every marked document is new.
             var since = full ? (DateTime?)null : (_marker ?? DateTime.UnixEpoch) - ChangeOverlap;
             Apply(await registry.ReadChangesAsync(since, cancellationToken));
+            if (missedCorp is not null && !_byCorp.ContainsKey(missedCorp))
+            {
+                _unknownCorps.Remember(missedCorp);
+            }
         }
         finally
         {
@@ -131,7 +194,19 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
     /// Catches up when a callback names a puppet or corp this replica has not seen (it may have registered
     /// through another replica a moment ago); at most once a second, so unknown ids cannot hammer the store.
     /// </summary>
-    public async Task<bool> TryRefreshOnMissAsync(CancellationToken cancellationToken)
+    public Task<bool> TryRefreshOnMissAsync(CancellationToken cancellationToken) => CatchUpOnMissAsync(missedCorp: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="TryRefreshOnMissAsync(CancellationToken)"/> for a callback that names <paramref name="corpId"/>:
+    /// a corp a catch-up just found without puppets is not caught up for again until
+    /// <see cref="RegistrationOptions.MissCacheDuration"/> has passed or a registration in it is applied.
+    /// </summary>
+    public Task<bool> TryRefreshOnMissAsync(string corpId, CancellationToken cancellationToken) =>
+        _byCorp.ContainsKey(corpId) ? CatchUpOnMissAsync(missedCorp: null, cancellationToken)
+        : _unknownCorps.Contains(corpId) ? Task.FromResult(false)
+        : CatchUpOnMissAsync(missedCorp: corpId, cancellationToken);
+
+    private async Task<bool> CatchUpOnMissAsync(string? missedCorp, CancellationToken cancellationToken)
     {
         var now = time.GetTimestamp();
         var last = Interlocked.Read(ref _lastMissRefreshTicks);
@@ -145,7 +220,7 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
         }
         try
         {
-            await CatchUpAsync(cancellationToken);
+            await ReadAndApplyAsync(full: false, missedCorp, cancellationToken);
             return true;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -161,6 +236,8 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
         var touchedCorps = new HashSet<string>(StringComparer.Ordinal);
         var seen = changes.Complete ? new HashSet<string>(StringComparer.Ordinal) : null;
         var unloadable = new List<UnloadableRegistration>(changes.Unloadable);
+        // The apps keyed in this batch, before their corps' views are rebuilt: a fleet loaded at once shares them too.
+        var keyed = new Dictionary<(string CorpId, AppKey App), WeComCrypto>();
         foreach (var registration in changes.Loaded)
         {
             seen?.Add(registration.KfId);
@@ -169,7 +246,7 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
             {
                 continue;
             }
-            if (ToEntry(registration, previous) is not { } entry)
+            if (ToEntry(registration, previous, keyed) is not { } entry)
             {
                 unloadable.Add(RegistrationCheck.UnusableKey(registration)
                     ?? new UnloadableRegistration(registration.KfId, "encodingAESKey", "cannot key WeCom's crypto"));
@@ -177,6 +254,9 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
             }
             _unloadable.TryRemove(registration.KfId, out _);
             Put(entry, previous, touchedCorps);
+            // Known from now on: a callback for it must not be refused on an earlier miss.
+            _unknownKfIds.Forget(registration.KfId);
+            _unknownCorps.Forget(registration.CorpId);
         }
         foreach (var fault in unloadable)
         {
@@ -248,27 +328,50 @@ public sealed class PuppetDirectory(IPuppetRegistry registry, TimeProvider time,
             return;
         }
         var entries = kfIds.Select(k => _byKfId[k]).ToList();
-        var credentials = entries
+        var apps = entries
             .OrderByDescending(e => e.Registration.Online)
             .ThenByDescending(e => e.Registration.RegisteredAt ?? DateTime.MinValue)
-            .DistinctBy(e => (e.Registration.Token, e.Registration.EncodingAesKey))
-            .Select(e => e.Crypto)
+            .DistinctBy(AppOf)
             .ToArray();
         var secrets = entries.Select(e => e.Registration.CorpSecret).Distinct().ToArray();
-        _byCorp[corpId] = new CorpView(credentials, secrets, entries.Count);
+        _byCorp[corpId] = new CorpView([.. apps.Select(e => e.Crypto)], [.. apps.Select(AppOf)], secrets, entries.Count);
     }
 
-    /// <summary>The entry, or null when the registration's app key cannot key WeCom's crypto.</summary>
-    private static PuppetEntry? ToEntry(PuppetRegistration registration, PuppetEntry? previous)
+    private static RecentMisses MissesOf(IOptions<RegistrationOptions>? options, TimeProvider time)
     {
-        if (previous is not null
-            && previous.Registration.Token == registration.Token
-            && previous.Registration.EncodingAesKey == registration.EncodingAesKey)
+        var settings = options?.Value ?? new RegistrationOptions();
+        return new RecentMisses(settings.MissCacheSize, settings.MissCacheDuration, time);
+    }
+
+    private static bool IsOnlineIn(PuppetEntry? entry, string corpId) => entry is { Registration.Online: true } && entry.Registration.CorpId == corpId;
+
+    private static AppKey AppOf(PuppetEntry entry) => new(entry.Registration.Token, entry.Registration.EncodingAesKey);
+
+    /// <summary>
+    /// The entry, or null when the registration's app key cannot key WeCom's crypto. Puppets of one app (a corp's
+    /// kf accounts usually are) share its crypto: keyed once, held once, its AES objects pooled once.
+    /// </summary>
+    private PuppetEntry? ToEntry(PuppetRegistration registration, PuppetEntry? previous, Dictionary<(string, AppKey), WeComCrypto> keyed)
+    {
+        var app = new AppKey(registration.Token, registration.EncodingAesKey);
+        if (previous is not null && AppOf(previous) == app)
         {
             return new PuppetEntry(registration, previous.Crypto);
         }
-        return RegistrationCheck.UnusableKey(registration) is null
-            ? new PuppetEntry(registration, WeComCrypto.Create(registration.Token, registration.EncodingAesKey))
-            : null;
+        if (keyed.TryGetValue((registration.CorpId, app), out var shared))
+        {
+            return new PuppetEntry(registration, shared);
+        }
+        if (_byCorp.TryGetValue(registration.CorpId, out var corp) && Array.IndexOf(corp.Apps, app) is >= 0 and var index)
+        {
+            return new PuppetEntry(registration, corp.Credentials[index]);
+        }
+        if (RegistrationCheck.UnusableKey(registration) is not null)
+        {
+            return null;
+        }
+        var crypto = WeComCrypto.Create(registration.Token, registration.EncodingAesKey);
+        keyed[(registration.CorpId, app)] = crypto;
+        return new PuppetEntry(registration, crypto);
     }
 }

@@ -7,7 +7,7 @@ namespace WxkfManager.Tests.Deployment;
 /// <summary>Every setting the code reads has a row in README's settings tables, with appsettings.json's value as its default.</summary>
 public sealed partial class ReadmeSettingsTests
 {
-    private static readonly Type[] OptionsClasses = [typeof(StorageOptions), typeof(WeComOptions), typeof(DeliveryOptions), typeof(SecurityOptions), typeof(CallbackOptions)];
+    private static readonly Type[] OptionsClasses = [typeof(StorageOptions), typeof(WeComOptions), typeof(DeliveryOptions), typeof(SecurityOptions), typeof(CallbackOptions), typeof(RegistrationOptions)];
 
     /// <summary>Options the original's flat environment variables set; README lists them by that name.</summary>
     private static readonly Dictionary<string, string> FlatNames = new()

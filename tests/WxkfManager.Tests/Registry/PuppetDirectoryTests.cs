@@ -149,62 +149,22 @@ public sealed class PuppetDirectoryTests
         Assert.Equal(readsAfterLoad, store.Reads);
     }
 
-    /// <summary>An in-memory store with a change marker that moves a millisecond per write.</summary>
-    private sealed class FakeRegistry : IPuppetRegistry
+    [Fact]
+    public async Task PuppetsOfOneApp_ShareItsCrypto_WhetherLoadedTogetherOrRegisteredLater()
     {
-        private readonly Dictionary<string, (PuppetRegistration Registration, DateTime Marker)> _rows = new();
+        var store = new FakeRegistry();
+        var first = store.Add(PuppetRegistryContract.NewRegistration());
+        var second = store.Add(PuppetRegistryContract.NewRegistration(first.CorpId) with { Token = first.Token, EncodingAesKey = first.EncodingAesKey });
+        var otherApp = store.Add(PuppetRegistryContract.NewRegistration(first.CorpId));
+        var directory = DirectoryOver(store);
+        await directory.RefreshAsync(Ct);
+        var later = PuppetRegistryContract.NewRegistration(first.CorpId) with { Token = first.Token, EncodingAesKey = first.EncodingAesKey };
+        await directory.ApplyAsync(await store.UpsertAsync(later, Ct), Ct);
 
-        public List<UnloadableRegistration> Faults { get; } = [];
-        public DateTime Marker { get; private set; } = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        public DateTime? LastSince { get; private set; }
-        public bool Down { get; set; }
-
-        /// <summary>Every read the directory made of the store.</summary>
-        public int Reads { get; private set; }
-
-        public PuppetRegistration Add(PuppetRegistration registration)
-        {
-            Marker = Marker.AddMilliseconds(1);
-            _rows[registration.KfId] = (registration, Marker);
-            return registration;
-        }
-
-        public void Remove(string kfId) => _rows.Remove(kfId);
-
-        public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task<PuppetRegistration> UpsertAsync(PuppetRegistration registration, CancellationToken cancellationToken) =>
-            Task.FromResult(Add(registration with { Online = true }));
-
-        public Task<PuppetRegistration?> MarkOfflineAsync(string kfId, string corpId, DateTime at, CancellationToken cancellationToken) =>
-            Task.FromResult(_rows.TryGetValue(kfId, out var row) ? Add(row.Registration with { Online = false, LastOnlineDate = at }) : null);
-
-        public Task<PuppetRegistration?> MarkOfflineIfLatestAsync(PuppetRegistration seen, DateTime at, CancellationToken cancellationToken) =>
-            Task.FromResult(_rows.TryGetValue(seen.KfId, out var row) && row.Registration.Online && row.Registration.RegisteredAt == seen.RegisteredAt
-                ? Add(row.Registration with { Online = false, LastOnlineDate = at })
-                : null);
-
-        public Task<PuppetRegistration?> FindAsync(string kfId, CancellationToken cancellationToken)
-        {
-            Reads++;
-            return Down ? throw new TimeoutException("store down") : Task.FromResult(_rows.TryGetValue(kfId, out var row) ? row.Registration : null);
-        }
-
-        public Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken)
-        {
-            Reads++;
-            return Task.FromResult<IReadOnlyList<PuppetRegistration>>(_rows.Values.Select(r => r.Registration).ToList());
-        }
-
-        public Task<RegistryChanges> ReadChangesAsync(DateTime? since, CancellationToken cancellationToken)
-        {
-            Reads++;
-            LastSince = since;
-            var rows = _rows.Values.Where(r => since is null || r.Marker >= since).ToList();
-            return Task.FromResult(new RegistryChanges(
-                rows.Select(r => r.Registration).ToList(), since is null ? Faults : [], rows.Count == 0 ? since : rows.Max(r => r.Marker), since is null));
-        }
-
-        public Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        var shared = directory.Find(first.KfId)!.Crypto;
+        Assert.Same(shared, directory.Find(second.KfId)!.Crypto);
+        Assert.Same(shared, directory.Find(later.KfId)!.Crypto);
+        Assert.NotSame(shared, directory.Find(otherApp.KfId)!.Crypto);
+        Assert.Equal(2, directory.CredentialsFor(first.CorpId).Count);
     }
 }
