@@ -233,7 +233,7 @@ public sealed class CallbackIntake(
             return (StoreNotReady(corpId), null);
         }
         var credentials = directory.CredentialsFor(corpId);
-        if (credentials.Count == 0 && await directory.TryRefreshOnMissAsync(cancellationToken))
+        if (credentials.Count == 0 && await directory.TryRefreshOnMissAsync(corpId, cancellationToken))
         {
             credentials = directory.CredentialsFor(corpId);
         }
@@ -247,7 +247,7 @@ public sealed class CallbackIntake(
         // A corp may run several apps: the credentials whose signature matches are the ones that sent it.
         var opened = TryOpen(credentials, corpId, query, encrypt);
         // A new app key registered through another replica a moment ago: catch up (rate-limited) and look again.
-        if (opened is null && await directory.TryRefreshOnMissAsync(cancellationToken))
+        if (opened is null && await directory.TryRefreshOnMissAsync(corpId, cancellationToken))
         {
             credentials = directory.CredentialsFor(corpId);
             opened = TryOpen(credentials, corpId, query, encrypt);

@@ -31,12 +31,12 @@ public sealed class HandOverProbeTests
     public async Task ManyDeregistersOfOnePuppet_WaitAsOneProbe_ThatChecksTheNewestRegistration()
     {
         var probe = NewProbe();
-        var first = PuppetRegistryContract.NewRegistration();
+        var first = Registrations.New();
         for (var i = 0; i < 1000; i++)
         {
             probe.Schedule(first with { Endpoint = $"http://10.0.0.1:{1000 + i}" });
         }
-        var other = PuppetRegistryContract.NewRegistration();
+        var other = Registrations.New();
         probe.Schedule(other);
         Assert.Equal(2, probe.Waiting);
 
@@ -53,7 +53,7 @@ public sealed class HandOverProbeTests
     public async Task ADeregisterAfterTheProbeWent_WaitsForTheNextOne()
     {
         var probe = NewProbe();
-        var registration = PuppetRegistryContract.NewRegistration();
+        var registration = Registrations.New();
         probe.Schedule(registration);
         _time.Advance(Delay);
         await WaitForAsync(() => _endpoints.Requests.Count == 1);

@@ -24,7 +24,7 @@ public sealed class PuppetDirectoryMissTests
     [Fact]
     public async Task AFloodForAnUnknownKfId_ReadsThatPuppetOnce_UntilTheMissExpires()
     {
-        var known = _store.Add(PuppetRegistryContract.NewRegistration());
+        var known = _store.Add(Registrations.New());
         var directory = NewDirectory();
         await directory.RefreshAsync(Ct);
         var readsAfterLoad = _store.Reads;
@@ -75,7 +75,7 @@ public sealed class PuppetDirectoryMissTests
     public async Task ARegistrationAppliedHere_ForgetsTheMiss_SoItsCallbacksAreNotRefused()
     {
         var directory = NewDirectory();
-        var registration = PuppetRegistryContract.NewRegistration();
+        var registration = Registrations.New();
         Assert.True(await directory.TryRefreshOnMissAsync(registration.CorpId, Ct));
         _time.Advance(TimeSpan.FromSeconds(2));
         Assert.False(await directory.TryRefreshOnMissAsync(registration.CorpId, Ct));
@@ -99,7 +99,7 @@ public sealed class PuppetDirectoryMissTests
     {
         var directory = NewDirectory();
         await directory.RefreshAsync(Ct);
-        var registration = PuppetRegistryContract.NewRegistration();
+        var registration = Registrations.New();
         Assert.Null(await directory.ConfirmAsync(registration.CorpId, registration.KfId, Ct));
         Assert.Null(await directory.ConfirmAsync(registration.CorpId, registration.KfId, Ct));
         Assert.Equal(1, _store.Finds);
@@ -114,10 +114,10 @@ public sealed class PuppetDirectoryMissTests
     [Fact]
     public async Task AMissedKfId_RegisteredThroughAnotherReplica_ShowsAtTheNextMissCatchUp_BeforeTheMissExpires()
     {
-        var known = _store.Add(PuppetRegistryContract.NewRegistration());
+        var known = _store.Add(Registrations.New());
         var directory = NewDirectory();
         await directory.RefreshAsync(Ct);
-        var registration = PuppetRegistryContract.NewRegistration(known.CorpId);
+        var registration = Registrations.New(known.CorpId);
         Assert.Null(await directory.ConfirmAsync(registration.CorpId, registration.KfId, Ct));
 
         _store.Add(registration);
@@ -131,7 +131,7 @@ public sealed class PuppetDirectoryMissTests
     public async Task ARegistrationAppliedWhileTheStoreIsRead_IsNotHiddenByTheMiss()
     {
         var directory = NewDirectory();
-        var registration = PuppetRegistryContract.NewRegistration();
+        var registration = Registrations.New();
         // The store answers "not there", but the puppet registers here between that read and its answer.
         _store.BeforeFindAnswers = async () =>
         {
@@ -148,7 +148,7 @@ public sealed class PuppetDirectoryMissTests
     [Fact]
     public async Task AnOfflinePuppetsStaleRead_DoesNotUndoARegistrationAppliedMeanwhile()
     {
-        var registration = _store.Add(PuppetRegistryContract.NewRegistration() with { Online = false });
+        var registration = _store.Add(Registrations.New() with { Online = false });
         var directory = NewDirectory();
         await directory.RefreshAsync(Ct);
         _store.BeforeFindAnswers = async () =>
@@ -168,7 +168,7 @@ public sealed class PuppetDirectoryMissTests
         _store.Down = true;
         Assert.Null(await directory.ConfirmAsync("ww-corp", "wk-unknown", Ct));
         _store.Down = false;
-        var registration = _store.Add(PuppetRegistryContract.NewRegistration("ww-corp", "wk-unknown"));
+        var registration = _store.Add(Registrations.New("ww-corp", "wk-unknown"));
 
         Assert.NotNull(await directory.ConfirmAsync(registration.CorpId, registration.KfId, Ct));
     }

@@ -153,12 +153,12 @@ public sealed class PuppetDirectoryTests
     public async Task PuppetsOfOneApp_ShareItsCrypto_WhetherLoadedTogetherOrRegisteredLater()
     {
         var store = new FakeRegistry();
-        var first = store.Add(PuppetRegistryContract.NewRegistration());
-        var second = store.Add(PuppetRegistryContract.NewRegistration(first.CorpId) with { Token = first.Token, EncodingAesKey = first.EncodingAesKey });
-        var otherApp = store.Add(PuppetRegistryContract.NewRegistration(first.CorpId));
+        var first = store.Add(Registrations.New());
+        var second = store.Add(Registrations.New(first.CorpId) with { Token = first.Token, EncodingAesKey = first.EncodingAesKey });
+        var otherApp = store.Add(Registrations.New(first.CorpId));
         var directory = DirectoryOver(store);
         await directory.RefreshAsync(Ct);
-        var later = PuppetRegistryContract.NewRegistration(first.CorpId) with { Token = first.Token, EncodingAesKey = first.EncodingAesKey };
+        var later = Registrations.New(first.CorpId) with { Token = first.Token, EncodingAesKey = first.EncodingAesKey };
         await directory.ApplyAsync(await store.UpsertAsync(later, Ct), Ct);
 
         var shared = directory.Find(first.KfId)!.Crypto;
