@@ -48,9 +48,9 @@ internal ref struct FlatXmlScanner(ReadOnlySpan<char> xml)
         if (!_started)
         {
             _started = true;
-            if (_xml.Length > MaxCharacters || !ReadProlog() || !ReadRootStart())
+            if (_xml.Length > MaxCharacters || HasCharacterOutsideTheFlatShape(_xml) || !ReadProlog() || !ReadRootStart())
             {
-                return false;
+                return Stop();
             }
             if (_rootClosed)
             {
@@ -230,31 +230,31 @@ internal ref struct FlatXmlScanner(ReadOnlySpan<char> xml)
             && ReadTagEnd(out var endSelfClosing) && !endSelfClosing;
     }
 
-    // Checks a field's content up to its end tag's "</", leaving the position there.
+    // Checks a field's content up to its end tag's "</", leaving the position there. Characters were checked up front.
     private bool ReadContent()
     {
-        while (_position < _xml.Length)
+        while (true)
         {
-            var c = _xml[_position];
-            if (c == '<')
+            var next = _xml[_position..].IndexOfAny('<', '&', ']');
+            if (next < 0)
             {
-                if (StartsWith("</"))
-                {
-                    return true;
-                }
-                if (!StartsWith(CDataOpen))
-                {
-                    return false;
-                }
-                var inner = _xml[(_position + CDataOpen.Length)..];
-                var end = inner.IndexOf(CDataClose);
-                if (end < 0 || !AreAllowedCharacters(inner[..end]))
+                return false;
+            }
+            _position += next;
+            if (StartsWith("</"))
+            {
+                return true;
+            }
+            if (StartsWith(CDataOpen))
+            {
+                var end = _xml[(_position + CDataOpen.Length)..].IndexOf(CDataClose);
+                if (end < 0)
                 {
                     return false;
                 }
                 _position += CDataOpen.Length + end + CDataClose.Length;
             }
-            else if (c == '&')
+            else if (_xml[_position] == '&')
             {
                 var length = PredefinedEntityLength(_xml[_position..], out _);
                 if (length == 0)
@@ -263,16 +263,16 @@ internal ref struct FlatXmlScanner(ReadOnlySpan<char> xml)
                 }
                 _position += length;
             }
-            else if ((c == ']' && StartsWith(CDataClose)) || !IsAllowedCharacter(c))
-            {
-                return false;
-            }
-            else
+            else if (_xml[_position] == ']' && !StartsWith(CDataClose))
             {
                 _position++;
             }
+            else
+            {
+                // "]]>" in text, a nested element, a comment or a processing instruction.
+                return false;
+            }
         }
-        return false;
     }
 
     // ASCII names without a prefix: the element's local name is then the name itself.
@@ -330,18 +330,11 @@ internal ref struct FlatXmlScanner(ReadOnlySpan<char> xml)
 
     private static bool IsAllWhitespace(ReadOnlySpan<char> text) => text.IndexOfAnyExcept(' ', '\t', '\n') < 0;
 
-    // XML's Char production without surrogates (pairs go to XmlReader, which checks them) and without '\r'.
-    private static bool IsAllowedCharacter(char c) => c is '\t' or '\n' or (>= ' ' and < '\uD800') or (>= '\uE000' and <= '\uFFFD');
-
-    private static bool AreAllowedCharacters(ReadOnlySpan<char> text)
-    {
-        foreach (var c in text)
-        {
-            if (!IsAllowedCharacter(c))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    // Outside XML's Char production, or inside it but left to XmlReader: surrogates (it checks their pairing) and
+    // '\r' (it normalizes line ends). Checked once for the whole document, vectorized.
+    private static bool HasCharacterOutsideTheFlatShape(ReadOnlySpan<char> xml) =>
+        xml.ContainsAnyInRange('\0', '\u0008')
+        || xml.ContainsAnyInRange('\u000B', '\u001F')
+        || xml.ContainsAnyInRange('\uD800', '\uDFFF')
+        || xml.ContainsAny('\uFFFE', '\uFFFF');
 }

@@ -23,7 +23,8 @@ public sealed class FlatXmlDifferentialTests
         "xml", "Encrypt", "ToUserName", "AgentID", "OpenKfId", "Token", "Event", "A", "A", "B", "_a", "a.b", "a-b", "a1",
         "xmlns", "XML", "xml-a", "a:b", "x:Encrypt", "1a", "-a", "é", "Ä中", "");
 
-    private static readonly Pieces ContentPieces = new(26,
+    private static readonly Pieces ContentPieces = new(28,
+        "]]", ">",
         "abc", "abc", "wk123", "  ", " x ", "\t", "\n", "", "a]b", "a]]b", "a>b", "]", "中文", "&amp;", "&lt;", "&gt;", "&quot;", "&apos;",
         "&lt;&amp;lt;", "<![CDATA[x]]>", "<![CDATA[x]]>", "<![CDATA[]]>", "<![CDATA[  ]]>", "<![CDATA[a]]b]]>", "<![CDATA[<tag>&amp;]]>",
         "<![CDATA[ENCApHxnGDNAVNY4AaSJKj4Tb5mwsEMz+/=]]>",
