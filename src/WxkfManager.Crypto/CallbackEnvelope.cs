@@ -6,14 +6,16 @@ namespace WxkfManager.Crypto;
 /// <summary>The outer XML WeCom POSTs to a callback URL: who it is for and the encrypted event.</summary>
 public sealed record CallbackEnvelope(string? ToUserName, string? AgentId, string Encrypt)
 {
+    private static readonly string[] Fields = ["ToUserName", "AgentID", "Encrypt"];
+
     public static CallbackEnvelope? TryParse(string? xml)
     {
-        var fields = FlatXml.TryRead(xml);
-        if (fields is null || !fields.TryGetValue("Encrypt", out var encrypt) || string.IsNullOrWhiteSpace(encrypt))
+        Span<string?> values = [null, null, null];
+        if (!FlatXml.TryReadFields(xml, Fields, values) || values[2] is not { } encrypt || string.IsNullOrWhiteSpace(encrypt))
         {
             return null;
         }
-        return new CallbackEnvelope(fields.GetValueOrDefault("ToUserName"), fields.GetValueOrDefault("AgentID"), encrypt.Trim());
+        return new CallbackEnvelope(values[0], values[1], encrypt.Trim());
     }
 
     public string ToXml()

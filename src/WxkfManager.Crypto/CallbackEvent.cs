@@ -19,20 +19,16 @@ public sealed record CallbackEvent(
 
     public bool IsKfMessageOrEvent => string.Equals(Event, KfMessageOrEvent, StringComparison.Ordinal);
 
+    private static readonly string[] Fields = ["ToUserName", "CreateTime", "MsgType", "Event", "Token", "OpenKfId"];
+
     public static CallbackEvent? TryParse(string? xml)
     {
-        var fields = FlatXml.TryRead(xml);
-        if (fields is null)
+        Span<string?> values = [null, null, null, null, null, null];
+        if (!FlatXml.TryReadFields(xml, Fields, values))
         {
             return null;
         }
-        return new CallbackEvent(
-            fields.GetValueOrDefault("ToUserName"),
-            fields.GetValueOrDefault("CreateTime"),
-            fields.GetValueOrDefault("MsgType"),
-            fields.GetValueOrDefault("Event"),
-            fields.GetValueOrDefault("Token"),
-            fields.GetValueOrDefault("OpenKfId"));
+        return new CallbackEvent(values[0], values[1], values[2], values[3], values[4], values[5]);
     }
 
     public string ToXml()
