@@ -21,6 +21,7 @@ public static class ApplicationServiceExtensions
         services.AddValidatedOptions();
         services.AddProblemDetails();
         services.AddSingleton(TimeProvider.System);
+        services.AddManagerMetrics();
 
         services.AddStores();
         services.AddSingleton<PuppetDirectory>();

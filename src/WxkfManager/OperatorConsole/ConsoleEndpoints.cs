@@ -17,6 +17,7 @@ public static class ConsoleEndpoints
         services.AddSingleton<OperatorKey>();
         services.AddSingleton<ConsoleAssets>();
         services.AddSingleton<LiveSamples>();
+        services.AddSingleton<LiveCounters>();
         services.AddHostedService<LiveSampler>();
         services.AddSingleton<TestEventSimulator>();
         services.AddSingleton<IQueueBreakdown>(sp => sp.GetRequiredService<IDeliveryStore>() is MongoDeliveryStore mongo
@@ -36,8 +37,6 @@ public static class ConsoleEndpoints
         console.MapPost("/logout", (Delegate)ConsoleAuthentication.SignOutAsync);
         console.MapGet("/assets/{name}", (string name, HttpContext http, ConsoleAssets assets) =>
             name.EndsWith(".html", StringComparison.Ordinal) ? TypedResults.NotFound() : assets.Serve(http, name));
-        app.MapConsoleApi();
-        app.MapOperatorConsoleApi();
         return app;
     }
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using WxkfManager.Metrics;
 using WxkfManager.Options;
 using WxkfManager.Security;
 using WxkfManager.WeCom;
@@ -21,6 +22,7 @@ public sealed class AccessTokenService(
     ITokenStore store,
     WeComClient weCom,
     TimeProvider time,
+    ManagerMetrics metrics,
     IOptions<WeComOptions> options,
     IOptions<SecurityOptions> security,
     ILogger<AccessTokenService> logger)
@@ -55,7 +57,7 @@ public sealed class AccessTokenService(
         if (_memory.TryGetValue(key, out var cached) && Usable(cached, now, forceRefresh, now, rejected))
         {
             Interlocked.Increment(ref _hits);
-            Metrics.ManagerMetrics.TokenCache.WithLabels("hit").Inc();
+            metrics.TokenAnswered(fromCache: true);
             return Task.FromResult(FromCache(cached, now));
         }
         var load = _inFlight.GetOrAdd(key, _ => new Lazy<Task<TokenAnswer>>(() => LoadAsync(key, corpId, corpSecret, forceRefresh, rejected)));
@@ -93,7 +95,7 @@ public sealed class AccessTokenService(
                 if (await ReadStoreAsync(key) is { } stored && Usable(stored, now, forceRefresh, requested, rejected))
                 {
                     Interlocked.Increment(ref _hits);
-            Metrics.ManagerMetrics.TokenCache.WithLabels("hit").Inc();
+            metrics.TokenAnswered(fromCache: true);
                     Remember(stored, corpSecret);
                     return FromCache(stored, now);
                 }
@@ -118,7 +120,7 @@ public sealed class AccessTokenService(
     private async Task<TokenAnswer> FetchAsync(string key, string corpId, string corpSecret)
     {
         Interlocked.Increment(ref _misses);
-        Metrics.ManagerMetrics.TokenCache.WithLabels("miss").Inc();
+        metrics.TokenAnswered(fromCache: false);
         var saved = false;
         try
         {

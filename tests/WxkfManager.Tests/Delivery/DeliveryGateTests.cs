@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using WxkfManager.Delivery;
+using WxkfManager.Metrics;
 using WxkfManager.Options;
 using WxkfManager.Registry;
 
@@ -91,12 +92,12 @@ public sealed class DeliveryGateTests
         Assert.Equal(poison.Id, Assert.Single(crashed).Id);
         await store.TryEnqueueAsync(expired, TestContext.Current.CancellationToken);
         await Task.Delay(100, TestContext.Current.CancellationToken);
-        using var services = new ServiceCollection().BuildServiceProvider();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var options = Microsoft.Extensions.Options.Options.Create(new DeliveryOptions { PoisonClaimLimit = 1, PollInterval = TimeSpan.FromMilliseconds(50) });
         var tracker = new DeliveryTracker(options);
         var signal = new DeliverySignal();
         var attempt = new DeliveryAttempt(store, puppets, tracker, signal, services.GetRequiredService<IServiceScopeFactory>(),
-            TimeProvider.System, options, NullLogger<DeliveryAttempt>.Instance);
+            TimeProvider.System, new ManagerMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), options, NullLogger<DeliveryAttempt>.Instance);
         using var worker = new DeliveryWorker(store, attempt, signal, tracker, TimeProvider.System, options, NullLogger<DeliveryWorker>.Instance);
 
         await worker.StartAsync(TestContext.Current.CancellationToken);

@@ -1,0 +1,53 @@
+using OpenTelemetry.Metrics;
+using WxkfManager.Metrics;
+using WxkfManager.Security;
+
+namespace WxkfManager.Extensions;
+
+/// <summary>
+/// System.Diagnostics.Metrics exported by OpenTelemetry in Prometheus text format: the service's meter, ASP.NET
+/// Core's HTTP server meters and the runtime's (GC, CPU, memory; .NET's built-in System.Runtime meter).
+/// </summary>
+public static class MetricsExtensions
+{
+    public const string Path = "/metrics";
+
+    /// <summary>The meters exported besides the service's own.</summary>
+    public static readonly string[] PlatformMeters =
+        ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime"];
+
+    public static IServiceCollection AddManagerMetrics(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(ManagerMetrics.MeterName)
+            .AddMeter(PlatformMeters)
+            // Every scrape is read fresh: the gauges read the store for it, and tests read deltas.
+            .AddPrometheusExporter(options => options.ScrapeResponseCacheDurationMilliseconds = 0));
+        services.AddSingleton(provider =>
+        {
+            // The exporter listens before the first series are recorded at zero, or they would not be seen.
+            _ = provider.GetRequiredService<MeterProvider>();
+            return ActivatorUtilities.CreateInstance<ManagerMetrics>(provider);
+        });
+        services.AddSingleton<StateGauges>();
+        return services;
+    }
+
+    /// <summary>
+    /// /metrics, behind the operator key like the operator endpoints (Prometheus sends it with
+    /// <c>authorization: { credentials: OPERATOR_KEY }</c>); the queue is read for each scrape that gets through.
+    /// </summary>
+    public static IEndpointRouteBuilder MapManagerMetrics(this IEndpointRouteBuilder app)
+    {
+        app.MapPrometheusScrapingEndpoint(Path)
+            .RequireOperatorAccess()
+            .AddEndpointFilter(async (context, next) =>
+            {
+                await context.HttpContext.RequestServices.GetRequiredService<StateGauges>().RefreshQueueAsync(context.HttpContext.RequestAborted);
+                return await next(context);
+            })
+            .WithTags("Operator");
+        return app;
+    }
+}
