@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using WxkfManager.Metrics;
 using WxkfManager.Security;
@@ -22,8 +23,24 @@ public static class MetricsExtensions
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(ManagerMetrics.MeterName)
             .AddMeter(PlatformMeters)
-            // Every scrape is read fresh: the gauges read the store for it, and tests read deltas.
-            .AddPrometheusExporter(options => options.ScrapeResponseCacheDurationMilliseconds = 0));
+            .AddPrometheusExporter(options =>
+            {
+                // Every scrape is read fresh: the gauges read the store for it.
+                options.ScrapeResponseCacheDurationMilliseconds = 0;
+                // Series keep the names and labels they had (wxkf_puppets{state="online"}): no otel_scope_name label
+                // on every sample, no target_info family (a scrape target is known to Prometheus by its job and instance).
+                options.ScopeInfoEnabled = false;
+                options.TargetInfoEnabled = false;
+            }));
+        services.ConfigureOpenTelemetryMeterProvider((provider, builder) =>
+        {
+            // Meters are matched by name across the process: a second host in it (tests start many) would add
+            // its series again. Only this host's meters (and the process-wide runtime one) are exported.
+            var ours = provider.GetRequiredService<IMeterFactory>();
+            builder.AddView(instrument => instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, ours)
+                ? null
+                : MetricStreamConfiguration.Drop);
+        });
         services.AddSingleton(provider =>
         {
             // The exporter listens before the first series are recorded at zero, or they would not be seen.

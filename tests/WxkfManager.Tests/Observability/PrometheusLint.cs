@@ -39,7 +39,7 @@ public static partial class PrometheusLint
                 {
                     problems.Add($"{parts[0]}: TYPE declared twice");
                 }
-                families[parts[0]] = new Family(parts[0], parts[1], help.GetValueOrDefault(parts[0]) ?? "", []);
+                families[parts[0]] = new Family(parts[0], parts[1], "", []);
                 continue;
             }
             if (line.StartsWith('#'))
@@ -70,9 +70,11 @@ public static partial class PrometheusLint
             }
             family.Samples.Add(new Sample(name, labels, value));
         }
-        foreach (var family in families.Values)
+        // HELP may come before or after TYPE (promtool takes either); it must come for every family.
+        foreach (var name in families.Keys.ToList())
         {
-            problems.AddRange(Lint(family));
+            families[name] = families[name] with { Help = help.GetValueOrDefault(name) ?? "" };
+            problems.AddRange(Lint(families[name]));
         }
         return (families, problems);
     }
