@@ -153,9 +153,9 @@ public static class ManagerApi
             : "unknown";
 
     public static async Task<Results<Ok<PuppetInfo>, JsonHttpResult<ManagerResponse>>> GetPuppetInfo(
-        string kfId, IPuppetRegistry registry, IDeliveryStore queue, DeliveryTracker tracker, ILoggerFactory loggers, CancellationToken cancellationToken)
+        string kfId, [AsParameters] PuppetServices services, CancellationToken cancellationToken)
     {
-        var logger = loggers.CreateLogger(typeof(ManagerApi));
+        var (registry, queue, tracker, logger) = (services.Registry, services.Queue, services.Tracker, services.Logger);
         if (!WeComIds.IsOpenKfId(kfId))
         {
             return Refuse(StatusCodes.Status400BadRequest, "kfId " + WeComIds.OpenKfIdRule);

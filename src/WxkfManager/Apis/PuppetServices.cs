@@ -6,7 +6,7 @@ using WxkfManager.Registry;
 
 namespace WxkfManager.Apis;
 
-/// <summary>What register and deregister work with. Their log lines are the ManagerApi's.</summary>
+/// <summary>What the puppets' handlers (register, deregister, puppetWxkfInfo) work with. Their log lines are the ManagerApi's.</summary>
 public sealed record PuppetServices(
     IPuppetRegistry Registry,
     PuppetDirectory Directory,

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using WxkfManager.Delivery;
 using WxkfManager.Registry;
 using WxkfManager.Security;
@@ -40,7 +41,8 @@ public static class ConsoleEndpoints
         return app;
     }
 
-    private static async Task<IResult> ServePage(HttpContext http, ConsoleAssets assets) =>
+    private static async Task<Results<ProblemHttpResult, RedirectHttpResult, Results<FileContentHttpResult, NotFound, StatusCodeHttpResult>>> ServePage(
+        HttpContext http, ConsoleAssets assets) =>
         await ConsoleAuthentication.CheckAsync(http) switch
         {
             ConsoleAuthentication.Access.WrongNetwork => TypedResults.Problem(detail: "this address may not use the operator console", statusCode: StatusCodes.Status403Forbidden),
@@ -48,6 +50,7 @@ public static class ConsoleEndpoints
             _ => assets.Serve(http, "index.html"),
         };
 
-    private static IResult ServeLogin(HttpContext http, ConsoleAssets assets, OperatorKey key) =>
+    private static Results<RedirectHttpResult, Results<FileContentHttpResult, NotFound, StatusCodeHttpResult>> ServeLogin(
+        HttpContext http, ConsoleAssets assets, OperatorKey key) =>
         key.IsConfigured ? assets.Serve(http, "login.html") : TypedResults.Redirect(Prefix + "/fleet");
 }
