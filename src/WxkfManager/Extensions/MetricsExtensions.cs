@@ -17,6 +17,18 @@ public static class MetricsExtensions
     public static readonly string[] PlatformMeters =
         ["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime"];
 
+    /// <summary>
+    /// The runtime's gauges named *.count, which promtool rejects ("non-histogram and non-summary metrics should not
+    /// have "_count" suffix": a histogram's _count series would clash), under names that say the same.
+    /// </summary>
+    private static readonly Dictionary<string, string> RuntimeRenames = new(StringComparer.Ordinal)
+    {
+        ["dotnet.assembly.count"] = "dotnet.assemblies.loaded",
+        ["dotnet.process.cpu.count"] = "dotnet.process.cpus",
+        ["dotnet.thread_pool.thread.count"] = "dotnet.thread_pool.threads",
+        ["dotnet.timer.count"] = "dotnet.timers",
+    };
+
     public static IServiceCollection AddManagerMetrics(this IServiceCollection services)
     {
         services.AddMetrics();
@@ -37,9 +49,10 @@ public static class MetricsExtensions
             // Meters are matched by name across the process: a second host in it (tests start many) would add
             // its series again. Only this host's meters (and the process-wide runtime one) are exported.
             var ours = provider.GetRequiredService<IMeterFactory>();
-            builder.AddView(instrument => instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, ours)
-                ? null
-                : MetricStreamConfiguration.Drop);
+            builder.AddView(instrument =>
+                instrument.Meter.Scope is not null && !ReferenceEquals(instrument.Meter.Scope, ours) ? MetricStreamConfiguration.Drop
+                : RuntimeRenames.TryGetValue(instrument.Name, out var name) ? new MetricStreamConfiguration { Name = name }
+                : null);
         });
         services.AddSingleton(provider =>
         {

@@ -58,6 +58,9 @@ public sealed class MetricsExpositionTests
             # TYPE latency_ms gauge
             latency_ms 3
             orphan_total 1
+            # HELP thread_count Threads.
+            # TYPE thread_count gauge
+            thread_count 3
             # TYPE described_after_total counter
             # HELP described_after_total HELP after TYPE, as OpenTelemetry writes it.
             described_after_total 1
@@ -68,6 +71,7 @@ public sealed class MetricsExpositionTests
         Assert.Contains(problems, p => p.StartsWith("latency_ms: no HELP", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("\"ms\"", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("orphan_total: sample without", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("thread_count: non-histogram", StringComparison.Ordinal));
         Assert.DoesNotContain(problems, p => p.StartsWith("described_after_total", StringComparison.Ordinal));
     }
 
