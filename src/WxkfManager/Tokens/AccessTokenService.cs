@@ -27,12 +27,12 @@ public sealed class AccessTokenService(
 {
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
 
-    private readonly HeldTokens _memory = new();
+    private readonly HeldTokens _held = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<TokenAnswer>>> _inFlight = new(StringComparer.Ordinal);
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
     /// <summary>The tokens this replica holds in memory, for the operator console (which shows corps and times only).</summary>
-    public IReadOnlyList<CachedToken> CachedTokens() => _memory.All();
+    public IReadOnlyList<CachedToken> CachedTokens() => _held.All();
 
     public static string CacheKey(string corpId, string corpSecret) =>
         corpId + ":" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(corpId + "\n" + corpSecret)));
@@ -44,7 +44,7 @@ public sealed class AccessTokenService(
     {
         var key = CacheKey(corpId, corpSecret);
         var now = time.GetUtcNow().UtcDateTime;
-        if (_memory.Current(key) is { } cached && Usable(cached, now, forceRefresh, now, rejected))
+        if (_held.Current(key) is { } cached && Usable(cached, now, forceRefresh, now, rejected))
         {
             metrics.TokenAnswered(fromCache: true);
             return Task.FromResult(FromCache(cached, now));
@@ -59,17 +59,17 @@ public sealed class AccessTokenService(
     /// </summary>
     public async Task<string?> RefreshIssuedAsync(string accessToken, CancellationToken cancellationToken)
     {
-        if (_memory.OwnerOf(accessToken) is not { } owner)
+        if (_held.OwnerOf(accessToken) is not { } owner)
         {
             return null;
         }
         var key = CacheKey(owner.CorpId, owner.CorpSecret);
-        if (_memory.Current(key) is { } current && current.AccessToken != accessToken)
+        if (_held.Current(key) is { } current && current.AccessToken != accessToken)
         {
             return current.AccessToken;
         }
         _ = await GetAsync(owner.CorpId, owner.CorpSecret, forceRefresh: true, rejected: accessToken, cancellationToken);
-        return _memory.Current(key) is { } fresh && fresh.AccessToken != accessToken ? fresh.AccessToken : null;
+        return _held.Current(key) is { } fresh && fresh.AccessToken != accessToken ? fresh.AccessToken : null;
     }
 
     private async Task<TokenAnswer> LoadAsync(string key, string corpId, string corpSecret, bool forceRefresh, string? rejected)
@@ -84,7 +84,7 @@ public sealed class AccessTokenService(
                 if (await store.GetAsync(key, CancellationToken.None) is { } stored && Usable(stored, now, forceRefresh, requested, rejected))
                 {
                     metrics.TokenAnswered(fromCache: true);
-                    _memory.Remember(stored, corpSecret);
+                    _held.Remember(stored, corpSecret);
                     return FromCache(stored, now);
                 }
                 if (await store.TryLeaseRefreshAsync(key, _owner, now, now + LeaseDuration, CancellationToken.None))
@@ -128,7 +128,7 @@ public sealed class AccessTokenService(
             var token = new CachedToken(key, corpId, parsed.AccessToken, now.AddSeconds(parsed.ExpiresIn), now);
             await store.SaveAsync(token, CancellationToken.None);
             saved = true;
-            _memory.Remember(token, corpSecret);
+            _held.Remember(token, corpSecret);
             logger.LogInformation("Fetched a new access token for {CorpId}, valid {ExpiresIn} s", corpId, parsed.ExpiresIn);
             return new TokenAnswer(StatusCodes.Status200OK, json, false);
         }
