@@ -1,6 +1,5 @@
 using WxkfManager.Apis;
 using WxkfManager.Extensions;
-using WxkfManager.Metrics;
 using WxkfManager.OperatorConsole;
 using WxkfManager.Security;
 
@@ -13,7 +12,6 @@ try
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseRequestLogging();
-    app.UseManagerHttpMetrics();
     app.UseRateLimiter();
     app.WarnIfManagementIsOpen();
     app.UseOpenApiDocumentation();
@@ -21,9 +19,13 @@ try
     app.MapHealthApi();
     app.MapCallbackApi();
     app.MapManagerApi();
+    app.MapTokenApi();
     app.MapOperatorApi();
+    app.MapOperatorPuppetApi();
+    app.MapOperatorConsoleApi();
     app.MapManagerMetrics();
     app.MapOperatorConsole();
+    app.MapConsoleApi();
 
     await app.RunAsync();
     return 0;

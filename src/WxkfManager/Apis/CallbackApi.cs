@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 using WxkfManager.Callbacks;
 using WxkfManager.Delivery;
+using WxkfManager.Metrics;
 using WxkfManager.Options;
 using WxkfManager.Security;
 
@@ -23,7 +23,7 @@ public static class CallbackApi
             .WithSummary("WeCom's encrypted callback: verified, then forwarded unchanged to the puppet's /callback");
         api.MapPost("/decrypted/{corpId}", ReceiveDecrypted).WithName("decryptedCallback")
             .WithSummary("A gateway's decrypted event {token, openKfId}: forwarded to the puppet's /callback/decrypted")
-            .RequireGatewayAccess((status, message) => Refuse(status, message, "gateway_refused"));
+            .RequireGatewayAccess((status, message) => new CountedRefusal(Refuse(status, message), "gateway_refused"));
         return api;
     }
 
@@ -43,103 +43,107 @@ public static class CallbackApi
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> VerifyUrl(
         string corpId, [AsParameters] SignedQueryParameters query, [FromQuery(Name = "echostr")] string? echostr,
-        HttpContext context, CallbackIntake intake, SignatureFailureLimiter limiter, CancellationToken cancellationToken)
+        HttpContext context, CallbackIntake intake, [AsParameters] CallbackServices services, CancellationToken cancellationToken)
     {
-        Metrics.ManagerMetrics.CallbacksReceived.WithLabels("verify").Inc();
+        var metrics = services.Metrics;
+        metrics.CallbackReceived("verify");
         var client = context.Connection.RemoteIpAddress;
-        if (limiter.IsBlocked(client))
+        if (services.Limiter.IsBlocked(client))
         {
-            return TooManyFailures();
+            return TooManyFailures(metrics);
         }
         if (!WeComIds.IsCorpId(corpId))
         {
-            return Refuse(StatusCodes.Status400BadRequest, WeComIds.CorpIdRule, "bad_corp_id");
+            return Refuse(metrics, StatusCodes.Status400BadRequest, WeComIds.CorpIdRule, "bad_corp_id");
         }
         var signed = query.ToSignedQuery(out var problem);
         if (signed is null || string.IsNullOrEmpty(echostr))
         {
-            return Refuse(StatusCodes.Status400BadRequest, problem ?? "query parameter(s) required: echostr", "bad_query");
+            return Refuse(metrics, StatusCodes.Status400BadRequest, problem ?? "query parameter(s) required: echostr", "bad_query");
         }
         // Base64 has no spaces: a space is a '+' that was not percent-encoded on the way in.
         var result = await intake.VerifyUrlAsync(corpId, signed, echostr.Replace(' ', '+'), cancellationToken);
-        RecordFailure(result, limiter, client);
+        RecordFailure(result, services, client);
         return result.Status == IntakeStatus.Verified
             ? TypedResults.Text(result.Detail, "text/plain")
-            : ToProblem(result, context.Response, context.RequestServices.GetRequiredService<IOptions<CallbackOptions>>().Value);
+            : ToProblem(result, context.Response, services.Options.Value);
     }
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Receive(
         string corpId, [AsParameters] SignedQueryParameters query, HttpRequest request,
-        CallbackIntake intake, SignatureFailureLimiter limiter, IOptions<CallbackOptions> options, Serilog.IDiagnosticContext diagnostics,
-        CancellationToken cancellationToken)
+        CallbackIntake intake, [AsParameters] CallbackServices services, CancellationToken cancellationToken)
     {
-        Metrics.ManagerMetrics.CallbacksReceived.WithLabels("encrypted").Inc();
+        var metrics = services.Metrics;
+        metrics.CallbackReceived("encrypted");
         var client = request.HttpContext.Connection.RemoteIpAddress;
-        if (limiter.IsBlocked(client))
+        if (services.Limiter.IsBlocked(client))
         {
-            return TooManyFailures();
+            return TooManyFailures(metrics);
         }
         if (!WeComIds.IsCorpId(corpId))
         {
-            return Refuse(StatusCodes.Status400BadRequest, WeComIds.CorpIdRule, "bad_corp_id");
+            return Refuse(metrics, StatusCodes.Status400BadRequest, WeComIds.CorpIdRule, "bad_corp_id");
         }
         var signed = query.ToSignedQuery(out var problem);
         if (signed is null)
         {
-            return Refuse(StatusCodes.Status400BadRequest, problem!, "bad_query");
+            return Refuse(metrics, StatusCodes.Status400BadRequest, problem!, "bad_query");
         }
-        var (body, error, tooLarge) = await RequestBody.ReadTextAsync(request, options.Value.MaxBodyBytes, cancellationToken);
-        if (body is null)
+        var read = await RequestBody.ReadTextAsync(request, services.Options.Value.MaxBodyBytes, cancellationToken);
+        if (!read.IsRead)
         {
-            return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!, tooLarge ? "too_large" : "bad_body");
+            return Refuse(metrics, read.Problem.StatusCode, read.Problem.Message, read.Problem.MetricReason);
         }
+        var body = read.Value;
         var result = await intake.ReceiveEncryptedAsync(corpId, signed, body, cancellationToken);
         if (result.Status == IntakeStatus.Queued)
         {
-            diagnostics.Set("CorrelationId", result.Detail);
+            services.Diagnostics.Set("CorrelationId", result.Detail);
         }
-        RecordFailure(result, limiter, client);
+        RecordFailure(result, services, client);
         return IsAccepted(result.Status)
             ? TypedResults.Text(Success, "text/plain")
-            : ToProblem(result, request.HttpContext.Response, options.Value);
+            : ToProblem(result, request.HttpContext.Response, services.Options.Value);
     }
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> ReceiveDecrypted(
-        string corpId, HttpRequest request, CallbackIntake intake, IOptions<CallbackOptions> options, Serilog.IDiagnosticContext diagnostics, CancellationToken cancellationToken)
+        string corpId, HttpRequest request, CallbackIntake intake, [AsParameters] CallbackServices services, CancellationToken cancellationToken)
     {
-        Metrics.ManagerMetrics.CallbacksReceived.WithLabels("decrypted").Inc();
+        var metrics = services.Metrics;
+        metrics.CallbackReceived("decrypted");
         if (!WeComIds.IsCorpId(corpId))
         {
-            return Refuse(StatusCodes.Status400BadRequest, WeComIds.CorpIdRule, "bad_corp_id");
+            return Refuse(metrics, StatusCodes.Status400BadRequest, WeComIds.CorpIdRule, "bad_corp_id");
         }
-        var (body, _, error, tooLarge) = await RequestBody.ReadJsonAsync<DecryptedCallback>(request, options.Value.MaxDecryptedBodyBytes, cancellationToken);
-        if (body is null)
+        var read = await RequestBody.ReadJsonAsync<DecryptedCallback>(request, cancellationToken, services.Options.Value.MaxDecryptedBodyBytes);
+        if (!read.IsRead)
         {
-            return Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!, tooLarge ? "too_large" : "bad_body");
+            return Refuse(metrics, read.Problem.StatusCode, read.Problem.Message, read.Problem.MetricReason);
         }
+        var body = read.Value;
         if (string.IsNullOrEmpty(body.Token) || string.IsNullOrEmpty(body.OpenKfId))
         {
-            return Refuse(StatusCodes.Status400BadRequest, "body must have non-empty token and openKfId", "bad_body");
+            return Refuse(metrics, StatusCodes.Status400BadRequest, "body must have non-empty token and openKfId", "bad_body");
         }
         if (!WeComIds.IsOpenKfId(body.OpenKfId))
         {
-            return Refuse(StatusCodes.Status400BadRequest, "openKfId " + WeComIds.OpenKfIdRule, "bad_body");
+            return Refuse(metrics, StatusCodes.Status400BadRequest, "openKfId " + WeComIds.OpenKfIdRule, "bad_body");
         }
         if (!WeComIds.IsSyncToken(body.Token))
         {
-            return Refuse(StatusCodes.Status400BadRequest, WeComIds.SyncTokenRule, "bad_body");
+            return Refuse(metrics, StatusCodes.Status400BadRequest, WeComIds.SyncTokenRule, "bad_body");
         }
         // Only what the puppet reads is stored and forwarded, whatever else the sender put in.
         var stored = System.Text.Json.JsonSerializer.Serialize(new DecryptedCallback(body.Token, body.OpenKfId));
         var result = await intake.ReceiveDecryptedAsync(corpId, body.OpenKfId, body.Token, stored, cancellationToken);
         if (result.Status == IntakeStatus.Queued)
         {
-            diagnostics.Set("CorrelationId", result.Detail);
+            services.Diagnostics.Set("CorrelationId", result.Detail);
         }
-        Count(result);
+        Count(result, metrics);
         return IsAccepted(result.Status)
             ? TypedResults.Text(Roger, "text/plain")
-            : ToProblem(result, request.HttpContext.Response, options.Value);
+            : ToProblem(result, request.HttpContext.Response, services.Options.Value);
     }
 
     // Stored (queued or dead-lettered), already stored, or not ours to forward: the sender need not resend.
@@ -164,16 +168,16 @@ public static class CallbackApi
         }
     }
 
-    private static void RecordFailure(IntakeResult result, SignatureFailureLimiter limiter, System.Net.IPAddress? client)
+    private static void RecordFailure(IntakeResult result, CallbackServices services, System.Net.IPAddress? client)
     {
-        Count(result);
+        Count(result, services.Metrics);
         if (result.Status == IntakeStatus.SignatureMismatch)
         {
-            limiter.RecordFailure(client);
+            services.Limiter.RecordFailure(client);
         }
     }
 
-    private static void Count(IntakeResult result)
+    private static void Count(IntakeResult result, ManagerMetrics metrics)
     {
         var label = result.Status switch
         {
@@ -186,26 +190,36 @@ public static class CallbackApi
         };
         if (label is not null)
         {
-            Metrics.ManagerMetrics.CallbacksAccepted.WithLabels(label).Inc();
+            metrics.CallbackAccepted(label);
         }
         else
         {
-            Metrics.ManagerMetrics.CallbacksRefused.WithLabels(ToSnakeCase(result.Status.ToString())).Inc();
+            metrics.CallbackRefused(ToSnakeCase(result.Status.ToString()));
         }
     }
 
     private static string ToSnakeCase(string name) =>
         string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
-    private static ProblemHttpResult TooManyFailures() =>
-        Refuse(StatusCodes.Status429TooManyRequests, "too many callbacks with a bad signature from this address; retry in a minute", "rate_limited");
+    private static ProblemHttpResult TooManyFailures(ManagerMetrics metrics) =>
+        Refuse(metrics, StatusCodes.Status429TooManyRequests, "too many callbacks with a bad signature from this address; retry in a minute", "rate_limited");
 
-    private static ProblemHttpResult Refuse(int status, string detail, string reason)
+    private static ProblemHttpResult Refuse(ManagerMetrics metrics, int status, string detail, string reason)
     {
-        Metrics.ManagerMetrics.CallbacksRefused.WithLabels(reason).Inc();
+        metrics.CallbackRefused(reason);
         return Refuse(status, detail);
     }
 
     private static ProblemHttpResult Refuse(int status, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status);
+
+    /// <summary>A refusal made before the handler runs (the gateway filter), counted when it is written.</summary>
+    private sealed class CountedRefusal(ProblemHttpResult refusal, string reason) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            context.RequestServices.GetRequiredService<ManagerMetrics>().CallbackRefused(reason);
+            return refusal.ExecuteAsync(context);
+        }
+    }
 }

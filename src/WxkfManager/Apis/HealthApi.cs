@@ -26,7 +26,10 @@ public static class HealthApi
 
     public sealed record ReadyServices(
         IPuppetRegistry Registry, PuppetDirectory Directory, StoreStatus Status, IServiceProvider Services,
-        IOptions<StorageOptions> Storage, IOptions<SecurityOptions> Security, ILogger<HealthStatus> Logger);
+        IOptions<StorageOptions> Storage, IOptions<SecurityOptions> Security, ILoggerFactory Loggers)
+    {
+        public ILogger Logger { get; } = Loggers.CreateLogger(typeof(HealthApi));
+    }
 
     public static async Task<Results<Ok<HealthStatus>, JsonHttpResult<HealthStatus>>> Ready(
         [AsParameters] ReadyServices services, CancellationToken cancellationToken)

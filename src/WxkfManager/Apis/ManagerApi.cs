@@ -14,18 +14,21 @@ public static class ManagerApi
 
     public static RouteGroupBuilder MapManagerApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup(Prefix).WithTags("Puppets")
-            .RequirePuppetAccess((status, message) => Refuse(status, message))
-            .RequireRateLimiting(SecurityServiceCollectionExtensions.ManagementRateLimit);
+        var api = app.MapPuppetGroup();
         api.MapPost("/register", Register).WithName("register")
             .WithSummary("Register (or re-register) a puppet; it is online from now on");
         api.MapPost("/deregister", Deregister).WithName("deregister")
             .WithSummary("Mark a puppet offline; its record and the time are kept");
         api.MapGet("/puppetWxkfInfo/{kfId}", GetPuppetInfo).WithName("puppetWxkfInfo")
             .WithSummary("A puppet's registration, without its secrets");
-        api.MapTokenApi();
         return api;
     }
+
+    /// <summary>The puppets' routes (this group and the token API): behind the puppets' key, refused in the original's answer shape.</summary>
+    public static RouteGroupBuilder MapPuppetGroup(this IEndpointRouteBuilder app) =>
+        app.MapGroup(Prefix).WithTags("Puppets")
+            .RequirePuppetAccess((status, message) => Refuse(status, message))
+            .RequireRateLimiting(SecurityServiceCollectionExtensions.ManagementRateLimit);
 
     public static async Task<Results<Ok<ManagerResponse>, JsonHttpResult<ManagerResponse>>> Register(
         HttpRequest request, [AsParameters] PuppetServices services, CancellationToken cancellationToken)
@@ -52,14 +55,14 @@ public static class ManagerApi
             {
                 logger.LogWarning("Refused a registration of {KfId} for {CorpId} from {ClientAddress}: its {Differences} differ from the registered puppet's",
                     body.KfId, body.CorpId, instance.Address, string.Join(", ", differences));
-                Metrics.ManagerMetrics.RegistrationsRefused.WithLabels("ownership").Inc();
+                services.Metrics.RegistrationRefused("ownership");
                 return Refuse(StatusCodes.Status409Conflict, RegistrationOwnership.Refusal(body.KfId!, differences));
             }
             if (RegistrationCaps.Refusal(existing, body.CorpId!, services.Directory.Count, services.Directory.CountInCorp(body.CorpId!),
                     services.Registration.Value) is { } capped)
             {
                 logger.LogWarning("Refused a registration of {KfId} for {CorpId} from {ClientAddress}: {Reason}", body.KfId, body.CorpId, instance.Address, capped);
-                Metrics.ManagerMetrics.RegistrationsRefused.WithLabels("cap").Inc();
+                services.Metrics.RegistrationRefused("cap");
                 return Refuse(StatusCodes.Status409Conflict, capped);
             }
             registration = new PuppetRegistration(
@@ -150,8 +153,9 @@ public static class ManagerApi
             : "unknown";
 
     public static async Task<Results<Ok<PuppetInfo>, JsonHttpResult<ManagerResponse>>> GetPuppetInfo(
-        string kfId, IPuppetRegistry registry, IDeliveryStore queue, DeliveryTracker tracker, ILogger<PuppetInfo> logger, CancellationToken cancellationToken)
+        string kfId, [AsParameters] PuppetServices services, CancellationToken cancellationToken)
     {
+        var (registry, queue, tracker, logger) = (services.Registry, services.Queue, services.Tracker, services.Logger);
         if (!WeComIds.IsOpenKfId(kfId))
         {
             return Refuse(StatusCodes.Status400BadRequest, "kfId " + WeComIds.OpenKfIdRule);
@@ -177,13 +181,13 @@ public static class ManagerApi
         HttpRequest request, Func<T, IReadOnlyList<string>> validate, CancellationToken cancellationToken)
         where T : class
     {
-        var (body, _, error, tooLarge) = await RequestBody.ReadJsonAsync<T>(request, cancellationToken);
-        if (body is null)
+        var read = await RequestBody.ReadJsonAsync<T>(request, cancellationToken);
+        if (!read.IsRead)
         {
-            return (null, Refuse(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!));
+            return (null, Refuse(read.Problem.StatusCode, read.Problem.Message));
         }
-        var errors = validate(body);
-        return errors.Count > 0 ? (null, Refuse(StatusCodes.Status400BadRequest, string.Join("; ", errors))) : (body, null);
+        var errors = validate(read.Value);
+        return errors.Count > 0 ? (null, Refuse(StatusCodes.Status400BadRequest, string.Join("; ", errors))) : (read.Value, null);
     }
 
     private static JsonHttpResult<ManagerResponse> Refuse(int status, string message) =>

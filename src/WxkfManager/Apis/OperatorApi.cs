@@ -65,9 +65,7 @@ public static class OperatorApi
 
     public static RouteGroupBuilder MapOperatorApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup(Prefix).WithTags("Operator")
-            .RequireOperatorAccess()
-            .RequireRateLimiting(SecurityServiceCollectionExtensions.ManagementRateLimit);
+        var api = app.MapOperatorGroup();
         api.MapGet("/queue", GetQueue).WithName("queue").WithSummary("Delivery queue depth");
         api.MapGet("/puppets", GetPuppets).WithName("puppetDeliveries")
             .WithSummary("Per-puppet delivery state: last success, last error, consecutive failures, circuit");
@@ -76,9 +74,14 @@ public static class OperatorApi
         api.MapGet("/dead-letters", ListDeadLetters).WithName("deadLetters").WithSummary("Events given up on, newest first, with the reason");
         api.MapPost("/dead-letters/{id}/replay", ReplayOne).WithName("replayDeadLetter").WithSummary("Queue one dead letter again");
         api.MapPost("/dead-letters/replay", ReplayAll).WithName("replayAllDeadLetters").WithSummary("Queue every dead letter again");
-        api.MapOperatorPuppetApi();
         return api;
     }
+
+    /// <summary>The operators' routes (this group, the puppet overrides and the console's additions): behind the operator key.</summary>
+    public static RouteGroupBuilder MapOperatorGroup(this IEndpointRouteBuilder app) =>
+        app.MapGroup(Prefix).WithTags("Operator")
+            .RequireOperatorAccess()
+            .RequireRateLimiting(SecurityServiceCollectionExtensions.ManagementRateLimit);
 
     public static async Task<Ok<QueueView>> GetQueue(IDeliveryStore store, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -164,7 +167,10 @@ public static class OperatorApi
 
     public sealed record ReplayServices(
         IDeliveryStore Store, PuppetDirectory Directory, DeliverySignal Signal, DeliveryTracker Tracker, TimeProvider Time,
-        IOptions<DeliveryOptions> Options, ILogger<ReplayView> Logger);
+        IOptions<DeliveryOptions> Options, ILoggerFactory Loggers)
+    {
+        public ILogger Logger { get; } = Loggers.CreateLogger(typeof(OperatorApi));
+    }
 
     /// <summary>The worker dead-letters an event for a puppet that is gone at once, so replaying one only makes sense once it is back.</summary>
     private static async Task<string?> WhyNotReplayableAsync(DeliveryRecord record, PuppetDirectory directory, CancellationToken cancellationToken)

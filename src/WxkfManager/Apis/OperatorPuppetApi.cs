@@ -11,8 +11,9 @@ namespace WxkfManager.Apis;
 /// </summary>
 public static class OperatorPuppetApi
 {
-    public static RouteGroupBuilder MapOperatorPuppetApi(this RouteGroupBuilder api)
+    public static RouteGroupBuilder MapOperatorPuppetApi(this IEndpointRouteBuilder app)
     {
+        var api = app.MapOperatorGroup();
         api.MapPut("/puppets/{kfId}", Replace).WithName("replacePuppet")
             .WithSummary("Replace a puppet's registration (credentials, corp, endpoint), bypassing the ownership check");
         api.MapDelete("/puppets/{kfId}", Release).WithName("releasePuppet")
@@ -21,15 +22,15 @@ public static class OperatorPuppetApi
     }
 
     public static async Task<Results<Ok<ManagerResponse>, ProblemHttpResult>> Replace(
-        string kfId, HttpRequest request, IPuppetRegistry registry, PuppetDirectory directory, TimeProvider time,
-        IOptionsMonitor<SecurityOptions> security, ILogger<OperatorApi.ReplayView> logger, CancellationToken cancellationToken)
+        string kfId, HttpRequest request, [AsParameters] OperatorPuppetServices services, CancellationToken cancellationToken)
     {
-        var (body, _, error, tooLarge) = await RequestBody.ReadJsonAsync<RegisterRequest>(request, cancellationToken);
-        if (body is null)
+        var read = await RequestBody.ReadJsonAsync<RegisterRequest>(request, cancellationToken);
+        if (!read.IsRead)
         {
-            return Problem(tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, error!);
+            return Problem(read.Problem.StatusCode, read.Problem.Message);
         }
-        var errors = RegistrationValidation.Validate(body, security.CurrentValue.AllowedPuppetHosts);
+        var body = read.Value;
+        var errors = RegistrationValidation.Validate(body, services.Security.CurrentValue.AllowedPuppetHosts);
         if (errors.Count > 0)
         {
             return Problem(StatusCodes.Status400BadRequest, string.Join("; ", errors));
@@ -40,30 +41,35 @@ public static class OperatorPuppetApi
         }
         var registration = new PuppetRegistration(
             body.KfId, body.KfName!, RegistrationValidation.NormalizeEndpoint(body.Endpoint!), body.CorpId!, body.CorpSecret!, body.Token!,
-            body.EncodingAesKey!, Online: true, LastOnlineDate: null, RegisteredAt: time.GetUtcNow().UtcDateTime);
-        var stored = await registry.UpsertAsync(registration, cancellationToken);
-        await directory.ApplyAsync(stored, cancellationToken);
-        logger.LogWarning("Operator replaced the registration of {KfId}: now corp {CorpId} at {Endpoint}", kfId, registration.CorpId, registration.Endpoint);
+            body.EncodingAesKey!, Online: true, LastOnlineDate: null, RegisteredAt: services.Time.GetUtcNow().UtcDateTime);
+        var stored = await services.Registry.UpsertAsync(registration, cancellationToken);
+        await services.Directory.ApplyAsync(stored, cancellationToken);
+        services.Logger.LogWarning("Operator replaced the registration of {KfId}: now corp {CorpId} at {Endpoint}", kfId, registration.CorpId, registration.Endpoint);
         return TypedResults.Ok(ManagerResponse.Success);
     }
 
     public static async Task<Results<Ok<ManagerResponse>, ProblemHttpResult>> Release(
-        string kfId, IPuppetRegistry registry, PuppetDirectory directory, TimeProvider time,
-        ILogger<OperatorApi.ReplayView> logger, CancellationToken cancellationToken)
+        string kfId, [AsParameters] OperatorPuppetServices services, CancellationToken cancellationToken)
     {
         if (!WeComIds.IsOpenKfId(kfId))
         {
             return Problem(StatusCodes.Status400BadRequest, "kfId " + WeComIds.OpenKfIdRule);
         }
-        var current = await registry.FindAsync(kfId, cancellationToken);
-        var offline = current is null ? null : await registry.MarkOfflineAsync(kfId, current.CorpId, time.GetUtcNow().UtcDateTime, cancellationToken);
+        var current = await services.Registry.FindAsync(kfId, cancellationToken);
+        var offline = current is null ? null : await services.Registry.MarkOfflineAsync(kfId, current.CorpId, services.Time.GetUtcNow().UtcDateTime, cancellationToken);
         if (offline is null)
         {
             return Problem(StatusCodes.Status404NotFound, $"no puppet {kfId} is registered");
         }
-        await directory.ApplyAsync(offline, cancellationToken);
-        logger.LogWarning("Operator released {KfId} of {CorpId}: offline, and free for a registration with other credentials", kfId, offline.CorpId);
+        await services.Directory.ApplyAsync(offline, cancellationToken);
+        services.Logger.LogWarning("Operator released {KfId} of {CorpId}: offline, and free for a registration with other credentials", kfId, offline.CorpId);
         return TypedResults.Ok(ManagerResponse.Success);
+    }
+
+    public sealed record OperatorPuppetServices(
+        IPuppetRegistry Registry, PuppetDirectory Directory, TimeProvider Time, IOptionsMonitor<SecurityOptions> Security, ILoggerFactory Loggers)
+    {
+        public ILogger Logger { get; } = Loggers.CreateLogger(typeof(OperatorPuppetApi));
     }
 
     private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(detail: detail, statusCode: status);

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Options;
 using WxkfManager.Delivery;
+using WxkfManager.Metrics;
 using WxkfManager.Options;
 using WxkfManager.Registry;
 
 namespace WxkfManager.Apis;
 
-/// <summary>What register and deregister work with.</summary>
+/// <summary>What the puppets' handlers (register, deregister, puppetWxkfInfo) work with. Their log lines are the ManagerApi's.</summary>
 public sealed record PuppetServices(
     IPuppetRegistry Registry,
     PuppetDirectory Directory,
@@ -17,4 +18,8 @@ public sealed record PuppetServices(
     IOptions<DeliveryOptions> Delivery,
     IOptions<RegistrationOptions> Registration,
     IOptionsMonitor<SecurityOptions> Security,
-    ILogger<PuppetServices> Logger);
+    ManagerMetrics Metrics,
+    ILoggerFactory Loggers)
+{
+    public ILogger Logger { get; } = Loggers.CreateLogger(typeof(ManagerApi));
+}

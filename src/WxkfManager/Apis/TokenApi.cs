@@ -10,8 +10,9 @@ namespace WxkfManager.Apis;
 /// <summary>Access tokens and the WeCom API pass-through, for puppets behind the manager.</summary>
 public static class TokenApi
 {
-    public static RouteGroupBuilder MapTokenApi(this RouteGroupBuilder api)
+    public static RouteGroupBuilder MapTokenApi(this IEndpointRouteBuilder app)
     {
+        var api = app.MapPuppetGroup();
         api.MapGet("/getToken", GetToken).WithName("getToken")
             .WithSummary("WeCom's gettoken answer (access_token, expires_in, errcode, errmsg) from ACCESS_TOKEN_URL");
         api.MapMethods("/wxkfRequestProxy/{*path}", [HttpMethods.Get, HttpMethods.Post], Proxy).WithName("wxkfRequestProxy")
@@ -19,15 +20,20 @@ public static class TokenApi
         return api;
     }
 
-    public static async Task<IResult> GetToken(
+    /// <summary>What the token handlers work with; their log lines are the TokenApi's.</summary>
+    public sealed record TokenServices(AccessTokenService Tokens, PuppetDirectory Directory, WeComClient WeCom, ILoggerFactory Loggers)
+    {
+        public ILogger Logger { get; } = Loggers.CreateLogger(typeof(TokenApi));
+    }
+
+    public static async Task<Results<ContentHttpResult, BadRequest<TokenErrorResponse>, JsonHttpResult<TokenErrorResponse>>> GetToken(
         [FromQuery(Name = "corpid")] string? corpId,
         [FromQuery(Name = "corpsecret")] string? corpSecret,
         [FromQuery(Name = "refresh")] bool? refresh,
-        AccessTokenService tokens,
-        PuppetDirectory directory,
-        ILogger<WeComClient> logger,
+        [AsParameters] TokenServices services,
         CancellationToken cancellationToken)
     {
+        var logger = services.Logger;
         // WeCom's own error codes for a missing corpid (41002) and corpsecret (41004).
         if (string.IsNullOrWhiteSpace(corpId))
         {
@@ -37,7 +43,7 @@ public static class TokenApi
         {
             return TypedResults.BadRequest(new TokenErrorResponse(41004, "corpsecret is required"));
         }
-        var registered = directory.CorpSecretsFor(corpId);
+        var registered = services.Directory.CorpSecretsFor(corpId);
         if (registered.Count > 0 && !registered.Any(secret => ManagementAccess.KeysEqual(corpSecret, secret)))
         {
             logger.LogWarning("getToken for {CorpId} with a corpsecret none of its registered puppets gave", corpId);
@@ -46,7 +52,7 @@ public static class TokenApi
         }
         try
         {
-            var answer = await tokens.GetAsync(corpId, corpSecret, refresh == true, cancellationToken);
+            var answer = await services.Tokens.GetAsync(corpId, corpSecret, refresh == true, cancellationToken);
             return TypedResults.Text(answer.Json, "application/json", System.Text.Encoding.UTF8, answer.StatusCode);
         }
         catch (Exception exception) when (exception is HttpRequestException or Polly.Timeout.TimeoutRejectedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
@@ -56,8 +62,10 @@ public static class TokenApi
         }
     }
 
-    public static async Task<IResult> Proxy(string? path, HttpContext context, WeComClient weCom, AccessTokenService tokens, ILogger<WeComClient> logger)
+    public static async Task<Results<UpstreamResult, BadRequest<TokenErrorResponse>, JsonHttpResult<TokenErrorResponse>>> Proxy(
+        string? path, HttpContext context, [AsParameters] TokenServices services)
     {
+        var (weCom, tokens, logger) = (services.WeCom, services.Tokens, services.Logger);
         // The server leaves %2F encoded in paths, and Swagger UI encodes every '/' of a path parameter: read it as
         // the '/' it stands for, then check the result like any other path ('..' segments are still refused).
         path = path?.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
@@ -93,7 +101,7 @@ public static class TokenApi
     }
 
     /// <summary>Streams WeCom's answer back with its status, content type and content disposition.</summary>
-    private sealed class UpstreamResult(HttpResponseMessage upstream) : IResult
+    public sealed class UpstreamResult(HttpResponseMessage upstream) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {

@@ -19,6 +19,7 @@ public sealed class DeliveryAttempt(
     DeliveryDispatcher dispatcher,
     IServiceScopeFactory scopes,
     TimeProvider time,
+    ManagerMetrics metrics,
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryAttempt> logger)
 {
@@ -78,8 +79,7 @@ public sealed class DeliveryAttempt(
                 depths.Finished(record.KfId);
             }
             var before = tracker.Succeeded(record.KfId, now);
-            ManagerMetrics.Deliveries.WithLabels("delivered").Inc();
-            ManagerMetrics.ObserveDeliveryLatency(record, now, _options.MaxAge);
+            metrics.Delivered(record.ReceivedAt, requeuedAt: record.ExpiresAt - _options.MaxAge, deliveredAt: now);
             logger.LogInformation("Delivered {Kind} callback for {KfId} to {Endpoint} in {ElapsedMs:F0} ms (HTTP {StatusCode}, attempt {Attempt}, {AgeMs:F0} ms after receipt)",
                 record.Kind, record.KfId, puppet.Endpoint, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.StatusCode, attempts,
                 (now - record.ReceivedAt).TotalMilliseconds);
@@ -106,7 +106,7 @@ public sealed class DeliveryAttempt(
             case NextStep.RetryAt retry:
                 await store.RescheduleAsync(record.Id, LeaseOf(record), attempts, retry.At, result.Error!, CancellationToken.None);
                 signal.RetryDueAt(retry.At);
-                ManagerMetrics.Deliveries.WithLabels("retry").Inc();
+                metrics.DeliveryRetried();
                 logger.LogWarning("Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}, attempt {Attempt}){Unreachable}; next attempt at {NextAttemptAt:O}",
                     record.Kind, record.KfId, puppet.Endpoint, result.Error, attempts,
                     health.UnreachableSince is { } since ? $"; puppet unreachable since {since:O}, its events wait" : "", retry.At);
@@ -123,7 +123,7 @@ public sealed class DeliveryAttempt(
         {
             depths.Finished(record.KfId);
         }
-        ManagerMetrics.Deliveries.WithLabels("dead_lettered").Inc();
+        metrics.DeliveryDeadLettered();
         logger.LogWarning("Dead-lettered {Kind} callback for {KfId}{Endpoint}: {Reason}",
             record.Kind, record.KfId, endpoint is null ? "" : " at " + endpoint, reason);
     }

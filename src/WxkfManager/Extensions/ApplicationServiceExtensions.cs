@@ -21,6 +21,7 @@ public static class ApplicationServiceExtensions
         services.AddValidatedOptions();
         services.AddProblemDetails();
         services.AddSingleton(TimeProvider.System);
+        services.AddManagerMetrics();
 
         services.AddStores();
         services.AddSingleton<PuppetDirectory>();
@@ -57,9 +58,14 @@ public static class ApplicationServiceExtensions
         services.AddSingleton<IDeliveryStore>(sp => UsesMongo(sp)
             ? ActivatorUtilities.CreateInstance<MongoDeliveryStore>(sp)
             : new SqliteDeliveryStore(sp.GetRequiredService<SqliteDatabase>()));
-        services.AddSingleton<ITokenStore>(sp => UsesMongo(sp)
-            ? ActivatorUtilities.CreateInstance<MongoTokenStore>(sp)
-            : new SqliteTokenStore(sp.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<ITokenStore>(sp =>
+        {
+            ITokenStore store = UsesMongo(sp)
+                ? ActivatorUtilities.CreateInstance<MongoTokenStore>(sp)
+                : new SqliteTokenStore(sp.GetRequiredService<SqliteDatabase>());
+            var key = sp.GetRequiredService<IOptions<SecurityOptions>>().Value.SecretsEncryptionKey;
+            return key is null ? store : new EncryptingTokenStore(store, new SecretProtector(key), sp.GetRequiredService<ILogger<EncryptingTokenStore>>());
+        });
     }
 
     private static bool UsesMongo(IServiceProvider services) => services.GetRequiredService<IOptions<StorageOptions>>().Value.UsesMongo;

@@ -1,22 +1,17 @@
-using Prometheus;
-using WxkfManager.Delivery;
+using System.Diagnostics.Metrics;
 
 namespace WxkfManager.Metrics;
 
 /// <summary>
-/// The service's Prometheus metrics. Counters and histograms are updated where things happen; gauges are read at
-/// scrape time. Every labelled series exists from the start at zero, so rate() and absent() work before the
-/// first event, and prometheus-net's own collectors (event counters, .NET meters such as msquic's internals)
-/// are left out: only the process metrics, ours and the HTTP ones are exposed.
+/// The service's own instruments, on one <see cref="Meter"/> from the host's <see cref="IMeterFactory"/> (so each host,
+/// and each test's host, counts apart). Exported on /metrics by OpenTelemetry's Prometheus exporter, which adds the
+/// unit and <c>_total</c> suffixes: <c>wxkf_callbacks_received</c> is scraped as <c>wxkf_callbacks_received_total</c>.
+/// Every labelled counter series is recorded once at zero, so rate() and absent() work before the first event.
+/// The gauges (queue depth, dead letters, puppets) are observed at scrape time (Extensions/StateGauges.cs): this class uses nothing of the service, so every folder may use it.
 /// </summary>
-public static class ManagerMetrics
+public sealed class ManagerMetrics
 {
-    // First field: runs before any metric below is created. prometheus-net adds its default collectors on the
-    // first scrape, so start-up calls EnsureInitialized before anything can scrape.
-    private static readonly bool DefaultCollectorsTrimmed = TrimDefaultCollectors();
-
-    /// <summary>Trims prometheus-net's default collectors and creates every series at zero; safe to call again.</summary>
-    public static void EnsureInitialized() => _ = DefaultCollectorsTrimmed;
+    public const string MeterName = "WxkfManager";
 
     public static readonly string[] CallbackKinds = ["encrypted", "decrypted", "verify"];
     public static readonly string[] AcceptedOutcomes = ["queued", "duplicate", "dead_lettered", "ignored", "verified"];
@@ -30,78 +25,78 @@ public static class ManagerMetrics
     public static readonly string[] QueueStates = ["pending", "in_flight"];
     public static readonly string[] PuppetStates = ["registered", "online", "unloadable"];
     public static readonly string[] RegistrationRefusals = ["cap", "ownership"];
+    public static readonly string[] TestEventOutcomes = ["refused", "delivered", "dead_lettered", "pending"];
 
-    public static readonly Counter CallbacksReceived = Initialized(Prometheus.Metrics.CreateCounter(
-        "wxkf_callbacks_received_total", "Callbacks received, by kind (encrypted, decrypted, verify).", "kind"), CallbackKinds);
+    /// <summary>Seconds; from 5 ms (a puppet next door) to 10 minutes (a puppet that came back).</summary>
+    public static readonly double[] LatencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600];
 
-    public static readonly Counter CallbacksAccepted = Initialized(Prometheus.Metrics.CreateCounter(
-        "wxkf_callbacks_accepted_total", "Callbacks answered with success, by outcome (queued, duplicate, dead_lettered, ignored, verified).", "outcome"),
-        AcceptedOutcomes);
+    private readonly Counter<long> _callbacksReceived;
+    private readonly Counter<long> _callbacksAccepted;
+    private readonly Counter<long> _callbacksRefused;
+    private readonly Counter<long> _registrationsRefused;
+    private readonly Counter<long> _deliveries;
+    private readonly Histogram<double> _deliveryLatency;
+    private readonly Counter<long> _tokenCache;
+    private readonly Counter<long> _testEvents;
 
-    public static readonly Counter CallbacksRefused = Initialized(Prometheus.Metrics.CreateCounter(
-        "wxkf_callbacks_refused_total", "Callbacks refused with a 4xx or 503, by reason.", "reason"), RefusalReasons);
+    public ManagerMetrics(IMeterFactory meterFactory)
+    {
+        Meter = meterFactory.Create(MeterName);
+        _callbacksReceived = Counted("wxkf_callbacks_received", "Callbacks received, by kind (encrypted, decrypted, verify).", "kind", CallbackKinds);
+        _callbacksAccepted = Counted("wxkf_callbacks_accepted",
+            "Callbacks answered with success, by outcome (queued, duplicate, dead_lettered, ignored, verified).", "outcome", AcceptedOutcomes);
+        _callbacksRefused = Counted("wxkf_callbacks_refused", "Callbacks refused with a 4xx or 503, by reason.", "reason", RefusalReasons);
+        _registrationsRefused = Counted("wxkf_registrations_refused",
+            "Registrations refused with 409, by reason (cap: the fleet's or its corp's limit; ownership: other credentials for a registered kfId).",
+            "reason", RegistrationRefusals);
+        _deliveries = Counted("wxkf_deliveries", "Delivery attempts to puppets, by outcome (delivered, retry, dead_lettered).", "outcome", DeliveryOutcomes);
+        _deliveryLatency = Meter.CreateHistogram("wxkf_delivery_latency", unit: "s",
+            description: "From receipt of a callback (or its replay by an operator) to its delivery to the puppet.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _tokenCache = Counted("wxkf_token_cache", "getToken answers, by result (hit, miss).", "result", TokenCacheResults);
+        _testEvents = Counted("wxkf_test_events",
+            "Simulated callbacks sent from the console or /operator (never counted as WeCom's), by outcome.", "outcome", TestEventOutcomes);
+    }
 
-    public static readonly Counter RegistrationsRefused = Initialized(Prometheus.Metrics.CreateCounter(
-        "wxkf_registrations_refused_total", "Registrations refused with 409, by reason (cap: the fleet's or its corp's limit; ownership: other credentials for a registered kfId).", "reason"),
-        RegistrationRefusals);
+    public Meter Meter { get; }
 
-    public static readonly Counter Deliveries = Initialized(Prometheus.Metrics.CreateCounter(
-        "wxkf_deliveries_total", "Delivery attempts to puppets, by outcome (delivered, retry, dead_lettered).", "outcome"),
-        DeliveryOutcomes);
+    public void CallbackReceived(string kind) => _callbacksReceived.Add(1, Tag("kind", kind));
 
-    public static readonly Histogram DeliveryLatency = Prometheus.Metrics.CreateHistogram(
-        "wxkf_delivery_latency_seconds", "From receipt of a callback (or its replay by an operator) to its delivery to the puppet.",
-        new HistogramConfiguration { Buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600] });
+    public void CallbackAccepted(string outcome) => _callbacksAccepted.Add(1, Tag("outcome", outcome));
 
-    public static readonly Counter TokenCache = Initialized(Prometheus.Metrics.CreateCounter(
-        "wxkf_token_cache_total", "getToken answers, by result (hit, miss).", "result"), TokenCacheResults);
+    public void CallbackRefused(string reason) => _callbacksRefused.Add(1, Tag("reason", reason));
 
-    public static readonly Gauge QueueDepth = Initialized(Prometheus.Metrics.CreateGauge(
-        "wxkf_queue_depth", "Events in the delivery queue, by state (pending: waiting; in_flight: held by a worker).", "state"), QueueStates);
-
-    public static readonly Gauge DeadLetters = Prometheus.Metrics.CreateGauge(
-        "wxkf_dead_letters", "Events given up on and kept for replay.");
-
-    public static readonly Gauge Puppets = Initialized(Prometheus.Metrics.CreateGauge(
-        "wxkf_puppets", "Puppets known to this replica, by state (registered, online, unloadable: stored but skipped, see /operator/registry).", "state"), PuppetStates);
+    public void RegistrationRefused(string reason) => _registrationsRefused.Add(1, Tag("reason", reason));
 
     /// <summary>
-    /// Time from when the event was (re)queued to its delivery. An operator's replay queues a dead letter again
-    /// with a fresh age limit (expiresAt = replay time + MaxAge), so its hours as a dead letter are not counted.
+    /// A delivery, and the time since the event was (re)queued. An operator's replay queues a dead letter again
+    /// with a fresh age limit (expiresAt = replay time + MaxAge), so <paramref name="requeuedAt"/> (expiresAt - MaxAge)
+    /// is later than its receipt, and its hours as a dead letter are not counted.
     /// </summary>
-    public static void ObserveDeliveryLatency(DeliveryRecord record, DateTime deliveredAt, TimeSpan maxAge)
+    public void Delivered(DateTime receivedAt, DateTime requeuedAt, DateTime deliveredAt)
     {
-        var queuedAt = record.ExpiresAt - maxAge > record.ReceivedAt ? record.ExpiresAt - maxAge : record.ReceivedAt;
-        DeliveryLatency.Observe(Math.Max(0, (deliveredAt - queuedAt).TotalSeconds));
+        _deliveries.Add(1, Tag("outcome", "delivered"));
+        var queuedAt = requeuedAt > receivedAt ? requeuedAt : receivedAt;
+        _deliveryLatency.Record(Math.Max(0, (deliveredAt - queuedAt).TotalSeconds));
     }
 
-    private static TCollector Initialized<TCollector>(TCollector collector, string[] labelValues) where TCollector : Collector
+    public void DeliveryRetried() => _deliveries.Add(1, Tag("outcome", "retry"));
+
+    public void DeliveryDeadLettered() => _deliveries.Add(1, Tag("outcome", "dead_lettered"));
+
+    public void TokenAnswered(bool fromCache) => _tokenCache.Add(1, Tag("result", fromCache ? "hit" : "miss"));
+
+    public void TestEventSent(string outcome) => _testEvents.Add(1, Tag("outcome", outcome));
+
+    private Counter<long> Counted(string name, string description, string label, string[] values)
     {
-        _ = DefaultCollectorsTrimmed;
-        foreach (var value in labelValues)
+        var counter = Meter.CreateCounter<long>(name, description: description);
+        foreach (var value in values)
         {
-            switch (collector)
-            {
-                case Counter counter:
-                    counter.WithLabels(value);
-                    break;
-                case Gauge gauge:
-                    gauge.WithLabels(value);
-                    break;
-            }
+            counter.Add(0, Tag(label, value));
         }
-        return collector;
+        return counter;
     }
 
-    private static bool TrimDefaultCollectors()
-    {
-        Prometheus.Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions
-        {
-            SuppressProcessMetrics = false,
-            SuppressDebugMetrics = true,
-            SuppressEventCounters = true,
-            SuppressMeters = true,
-        });
-        return true;
-    }
+    private static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
 }

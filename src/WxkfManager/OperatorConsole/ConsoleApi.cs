@@ -36,9 +36,7 @@ public static class ConsoleApi
     /// <summary>The console's additions to /operator, behind the same key as the rest of it.</summary>
     public static RouteGroupBuilder MapOperatorConsoleApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup(OperatorApi.Prefix).WithTags("Operator")
-            .RequireOperatorAccess()
-            .RequireRateLimiting(SecurityServiceCollectionExtensions.ManagementRateLimit);
+        var api = app.MapOperatorGroup();
         api.MapGet("/fleet", GetFleet).WithName("fleet")
             .WithSummary("Every puppet with its reachability and since when, circuit, last success and error, and queued events; filter by corp, kfId or state");
         api.MapGet("/queue/overview", GetQueue).WithName("queueOverview").WithSummary("Queued, due, in flight, dead letters, age of the oldest");
@@ -55,9 +53,9 @@ public static class ConsoleApi
         key.IsConfigured ? null : "No operator key is configured (MANAGER_OPERATOR_KEY): this console and /operator are open to anyone who can reach them."));
 
     public static async Task<Results<Ok<List<FleetPuppetView>>, ProblemHttpResult>> GetFleet(
-        string? corp, string? kfId, string? state,
-        IPuppetRegistry registry, DeliveryTracker tracker, IQueueBreakdown queue, TimeProvider time, CancellationToken cancellationToken)
+        string? corp, string? kfId, string? state, [AsParameters] FleetServices services, CancellationToken cancellationToken)
     {
+        var (registry, tracker, queue, time) = (services.Registry, services.Tracker, services.Queue, services.Time);
         if (state is not null && !FleetStates.All.Contains(state))
         {
             return TypedResults.Problem(detail: $"state must be one of: {string.Join(", ", FleetStates.All)}", statusCode: StatusCodes.Status400BadRequest);
@@ -73,6 +71,9 @@ public static class ConsoleApi
             .ToList();
         return TypedResults.Ok(fleet);
     }
+
+    /// <summary>What the fleet view reads: the registrations, each puppet's delivery health and its queued events.</summary>
+    public sealed record FleetServices(IPuppetRegistry Registry, DeliveryTracker Tracker, IQueueBreakdown Queue, TimeProvider Time);
 
     public static FleetPuppetView ToView(PuppetRegistration puppet, DeliveryTracker tracker, QueuedCounts queued)
     {

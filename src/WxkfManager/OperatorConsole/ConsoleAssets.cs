@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace WxkfManager.OperatorConsole;
 
@@ -32,7 +33,7 @@ public sealed class ConsoleAssets
 
     public Asset? Find(string name) => _assets.GetValueOrDefault(name);
 
-    public IResult Serve(HttpContext http, string name)
+    public Results<FileContentHttpResult, NotFound, StatusCodeHttpResult> Serve(HttpContext http, string name)
     {
         if (Find(name) is not { } asset)
         {

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
 using WxkfManager.Security;
 
 namespace WxkfManager.OperatorConsole;
@@ -88,8 +89,9 @@ public static class ConsoleAuthentication
         return builder;
     }
 
-    public static async Task<IResult> SignInAsync(HttpContext http, OperatorKey key, ILogger<OperatorKey> logger)
+    public static async Task<Results<ProblemHttpResult, RedirectHttpResult>> SignInAsync(HttpContext http, OperatorKey key, ILoggerFactory loggers)
     {
+        var logger = loggers.CreateLogger(typeof(ConsoleAuthentication));
         if (!ManagementAccess.IsAllowedNetwork(http.Connection.RemoteIpAddress, key.AllowedNetworks))
         {
             return TypedResults.Problem(detail: "this address may not use the operator console", statusCode: StatusCodes.Status403Forbidden);
@@ -110,7 +112,7 @@ public static class ConsoleAuthentication
         return TypedResults.Redirect(ConsoleEndpoints.Prefix + "/fleet");
     }
 
-    public static async Task<IResult> SignOutAsync(HttpContext http)
+    public static async Task<RedirectHttpResult> SignOutAsync(HttpContext http)
     {
         await http.SignOutAsync(Scheme);
         return TypedResults.Redirect(ConsoleEndpoints.Prefix + "/login");

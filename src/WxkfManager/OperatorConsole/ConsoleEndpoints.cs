@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using WxkfManager.Delivery;
 using WxkfManager.Registry;
 using WxkfManager.Security;
@@ -17,6 +18,7 @@ public static class ConsoleEndpoints
         services.AddSingleton<OperatorKey>();
         services.AddSingleton<ConsoleAssets>();
         services.AddSingleton<LiveSamples>();
+        services.AddSingleton<LiveCounters>();
         services.AddHostedService<LiveSampler>();
         services.AddSingleton<TestEventSimulator>();
         services.AddSingleton<IQueueBreakdown>(sp => sp.GetRequiredService<IDeliveryStore>() is MongoDeliveryStore mongo
@@ -36,12 +38,11 @@ public static class ConsoleEndpoints
         console.MapPost("/logout", (Delegate)ConsoleAuthentication.SignOutAsync);
         console.MapGet("/assets/{name}", (string name, HttpContext http, ConsoleAssets assets) =>
             name.EndsWith(".html", StringComparison.Ordinal) ? TypedResults.NotFound() : assets.Serve(http, name));
-        app.MapConsoleApi();
-        app.MapOperatorConsoleApi();
         return app;
     }
 
-    private static async Task<IResult> ServePage(HttpContext http, ConsoleAssets assets) =>
+    private static async Task<Results<ProblemHttpResult, RedirectHttpResult, Results<FileContentHttpResult, NotFound, StatusCodeHttpResult>>> ServePage(
+        HttpContext http, ConsoleAssets assets) =>
         await ConsoleAuthentication.CheckAsync(http) switch
         {
             ConsoleAuthentication.Access.WrongNetwork => TypedResults.Problem(detail: "this address may not use the operator console", statusCode: StatusCodes.Status403Forbidden),
@@ -49,6 +50,7 @@ public static class ConsoleEndpoints
             _ => assets.Serve(http, "index.html"),
         };
 
-    private static IResult ServeLogin(HttpContext http, ConsoleAssets assets, OperatorKey key) =>
+    private static Results<RedirectHttpResult, Results<FileContentHttpResult, NotFound, StatusCodeHttpResult>> ServeLogin(
+        HttpContext http, ConsoleAssets assets, OperatorKey key) =>
         key.IsConfigured ? assets.Serve(http, "login.html") : TypedResults.Redirect(Prefix + "/fleet");
 }

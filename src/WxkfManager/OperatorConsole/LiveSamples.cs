@@ -1,10 +1,8 @@
 using System.Text.Json.Serialization;
-using Prometheus;
-using WxkfManager.Metrics;
 
 namespace WxkfManager.OperatorConsole;
 
-/// <summary>The service's counters at one moment; rates come from the difference of two.</summary>
+/// <summary>The service's counters at one moment (<see cref="LiveCounters"/>); rates come from the difference of two.</summary>
 public sealed record CounterSnapshot(
     DateTimeOffset At,
     double Callbacks,
@@ -12,22 +10,7 @@ public sealed record CounterSnapshot(
     double DeliveryFailures,
     double LatencySumSeconds,
     double LatencyCount,
-    IReadOnlyDictionary<string, double> RefusedByReason)
-{
-    /// <summary>Reads the Prometheus counters WeCom's callbacks and the delivery worker update (test events are not in them).</summary>
-    public static CounterSnapshot Read(DateTimeOffset at) => new(
-        at,
-        Sum(ManagerMetrics.CallbacksReceived),
-        ManagerMetrics.Deliveries.WithLabels("delivered").Value,
-        ManagerMetrics.Deliveries.WithLabels("retry").Value + ManagerMetrics.Deliveries.WithLabels("dead_lettered").Value,
-        ManagerMetrics.DeliveryLatency.Sum,
-        ManagerMetrics.DeliveryLatency.Count,
-        ManagerMetrics.CallbacksRefused.GetAllLabelValues()
-            .ToDictionary(labels => labels[0], labels => ManagerMetrics.CallbacksRefused.WithLabels(labels).Value, StringComparer.Ordinal));
-
-    private static double Sum(Counter counter) =>
-        counter.GetAllLabelValues().Sum(labels => counter.WithLabels(labels).Value);
-}
+    IReadOnlyDictionary<string, double> RefusedByReason);
 
 /// <summary>One point of the Live page's charts: rates over the interval that ended at <see cref="At"/>.</summary>
 public sealed record LivePoint(
@@ -102,17 +85,17 @@ public sealed class LiveSamples
 }
 
 /// <summary>Takes a snapshot every <see cref="ConsoleOptions.LiveSampleInterval"/> on the service's clock.</summary>
-public sealed class LiveSampler(LiveSamples samples, TimeProvider time, Microsoft.Extensions.Options.IOptions<ConsoleOptions> options) : BackgroundService
+public sealed class LiveSampler(LiveSamples samples, LiveCounters counters, TimeProvider time, Microsoft.Extensions.Options.IOptions<ConsoleOptions> options) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        samples.Add(CounterSnapshot.Read(time.GetUtcNow()));
+        samples.Add(counters.Read(time.GetUtcNow()));
         using var timer = new PeriodicTimer(options.Value.LiveSampleInterval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                samples.Add(CounterSnapshot.Read(time.GetUtcNow()));
+                samples.Add(counters.Read(time.GetUtcNow()));
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

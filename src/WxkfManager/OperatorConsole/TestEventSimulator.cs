@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Serialization;
-using Prometheus;
 using WxkfManager.Callbacks;
 using WxkfManager.Crypto;
 using WxkfManager.Delivery;
+using WxkfManager.Metrics;
 using WxkfManager.Registry;
 
 namespace WxkfManager.OperatorConsole;
@@ -35,14 +35,12 @@ public sealed class TestEventSimulator(
     CallbackIntake intake,
     IDeliveryStore store,
     TimeProvider time,
+    ManagerMetrics metrics,
     ILogger<TestEventSimulator> logger)
 {
     public const string SyncTokenPrefix = "wxkf-test-";
     public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
-
-    private static readonly Counter TestEvents = Prometheus.Metrics.CreateCounter(
-        "wxkf_test_events_total", "Simulated callbacks sent from the console or /operator (never counted as WeCom's), by outcome.", "outcome");
 
     /// <summary>Sends a test event to a registered puppet and waits up to <paramref name="wait"/> for its delivery to finish.</summary>
     public async Task<TestEventOutcome> SendAsync(PuppetEntry entry, TimeSpan wait, CancellationToken cancellationToken)
@@ -62,7 +60,7 @@ public sealed class TestEventSimulator(
         var result = await intake.ReceiveEncryptedAsync(puppet.CorpId, new SignedQuery(seal.Signature, timestamp, nonce), body, cancellationToken);
         if (result.Status != IntakeStatus.Queued)
         {
-            TestEvents.WithLabels("refused").Inc();
+            metrics.TestEventSent("refused");
             logger.LogWarning("Test event for {KfId} not queued: {IntakeStatus} ({Reason})", puppet.KfId, result.Status, result.Detail);
             return Outcome(puppet, syncToken, result, deliveryId: null, record: null, started);
         }
@@ -75,7 +73,7 @@ public sealed class TestEventSimulator(
             DeliveryState.Dead => "dead_lettered",
             _ => "pending",
         };
-        TestEvents.WithLabels(label).Inc();
+        metrics.TestEventSent(label);
         logger.LogInformation("Test event {DeliveryId} for {KfId}: {TestOutcome} after {Attempts} attempt(s)", deliveryId, puppet.KfId, label, record?.Attempts ?? 0);
         return Outcome(puppet, syncToken, result, deliveryId, record, started);
     }

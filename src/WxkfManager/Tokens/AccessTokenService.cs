@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using WxkfManager.Metrics;
 using WxkfManager.Options;
-using WxkfManager.Security;
 using WxkfManager.WeCom;
 
 namespace WxkfManager.Tokens;
@@ -21,26 +21,18 @@ public sealed class AccessTokenService(
     ITokenStore store,
     WeComClient weCom,
     TimeProvider time,
+    ManagerMetrics metrics,
     IOptions<WeComOptions> options,
-    IOptions<SecurityOptions> security,
     ILogger<AccessTokenService> logger)
 {
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
 
-    private readonly ConcurrentDictionary<string, CachedToken> _memory = new(StringComparer.Ordinal);
+    private readonly HeldTokens _held = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<TokenAnswer>>> _inFlight = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (string CorpId, string CorpSecret)> _issued = new(StringComparer.Ordinal);
-    private readonly SecretProtector? _protector = security.Value.SecretsEncryptionKey is { } key ? new SecretProtector(key) : null;
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
-    private long _hits;
-    private long _misses;
-
-    public long Hits => Interlocked.Read(ref _hits);
-
-    public long Misses => Interlocked.Read(ref _misses);
 
     /// <summary>The tokens this replica holds in memory, for the operator console (which shows corps and times only).</summary>
-    public IReadOnlyList<CachedToken> CachedTokens() => [.. _memory.Values];
+    public IReadOnlyList<CachedToken> CachedTokens() => _held.All();
 
     public static string CacheKey(string corpId, string corpSecret) =>
         corpId + ":" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(corpId + "\n" + corpSecret)));
@@ -52,10 +44,9 @@ public sealed class AccessTokenService(
     {
         var key = CacheKey(corpId, corpSecret);
         var now = time.GetUtcNow().UtcDateTime;
-        if (_memory.TryGetValue(key, out var cached) && Usable(cached, now, forceRefresh, now, rejected))
+        if (_held.Current(key) is { } cached && Usable(cached, now, forceRefresh, now, rejected))
         {
-            Interlocked.Increment(ref _hits);
-            Metrics.ManagerMetrics.TokenCache.WithLabels("hit").Inc();
+            metrics.TokenAnswered(fromCache: true);
             return Task.FromResult(FromCache(cached, now));
         }
         var load = _inFlight.GetOrAdd(key, _ => new Lazy<Task<TokenAnswer>>(() => LoadAsync(key, corpId, corpSecret, forceRefresh, rejected)));
@@ -68,17 +59,17 @@ public sealed class AccessTokenService(
     /// </summary>
     public async Task<string?> RefreshIssuedAsync(string accessToken, CancellationToken cancellationToken)
     {
-        if (!_issued.TryGetValue(accessToken, out var owner))
+        if (_held.OwnerOf(accessToken) is not { } owner)
         {
             return null;
         }
         var key = CacheKey(owner.CorpId, owner.CorpSecret);
-        if (_memory.TryGetValue(key, out var current) && current.AccessToken != accessToken)
+        if (_held.Current(key) is { } current && current.AccessToken != accessToken)
         {
             return current.AccessToken;
         }
         _ = await GetAsync(owner.CorpId, owner.CorpSecret, forceRefresh: true, rejected: accessToken, cancellationToken);
-        return _memory.TryGetValue(key, out var fresh) && fresh.AccessToken != accessToken ? fresh.AccessToken : null;
+        return _held.Current(key) is { } fresh && fresh.AccessToken != accessToken ? fresh.AccessToken : null;
     }
 
     private async Task<TokenAnswer> LoadAsync(string key, string corpId, string corpSecret, bool forceRefresh, string? rejected)
@@ -90,11 +81,10 @@ public sealed class AccessTokenService(
             while (true)
             {
                 var now = time.GetUtcNow().UtcDateTime;
-                if (await ReadStoreAsync(key) is { } stored && Usable(stored, now, forceRefresh, requested, rejected))
+                if (await store.GetAsync(key, CancellationToken.None) is { } stored && Usable(stored, now, forceRefresh, requested, rejected))
                 {
-                    Interlocked.Increment(ref _hits);
-            Metrics.ManagerMetrics.TokenCache.WithLabels("hit").Inc();
-                    Remember(stored, corpSecret);
+                    metrics.TokenAnswered(fromCache: true);
+                    _held.Remember(stored, corpSecret);
                     return FromCache(stored, now);
                 }
                 if (await store.TryLeaseRefreshAsync(key, _owner, now, now + LeaseDuration, CancellationToken.None))
@@ -117,8 +107,7 @@ public sealed class AccessTokenService(
 
     private async Task<TokenAnswer> FetchAsync(string key, string corpId, string corpSecret)
     {
-        Interlocked.Increment(ref _misses);
-        Metrics.ManagerMetrics.TokenCache.WithLabels("miss").Inc();
+        metrics.TokenAnswered(fromCache: false);
         var saved = false;
         try
         {
@@ -137,9 +126,9 @@ public sealed class AccessTokenService(
             }
             var now = time.GetUtcNow().UtcDateTime;
             var token = new CachedToken(key, corpId, parsed.AccessToken, now.AddSeconds(parsed.ExpiresIn), now);
-            await store.SaveAsync(token with { AccessToken = _protector?.Protect(token.AccessToken) ?? token.AccessToken }, CancellationToken.None);
+            await store.SaveAsync(token, CancellationToken.None);
             saved = true;
-            Remember(token, corpSecret);
+            _held.Remember(token, corpSecret);
             logger.LogInformation("Fetched a new access token for {CorpId}, valid {ExpiresIn} s", corpId, parsed.ExpiresIn);
             return new TokenAnswer(StatusCodes.Status200OK, json, false);
         }
@@ -150,18 +139,6 @@ public sealed class AccessTokenService(
                 await store.ReleaseRefreshAsync(key, _owner, CancellationToken.None);
             }
         }
-    }
-
-    private async Task<CachedToken?> ReadStoreAsync(string key)
-    {
-        var stored = await store.GetAsync(key, CancellationToken.None);
-        return stored is null ? null : stored with { AccessToken = _protector?.Unprotect(stored.AccessToken) ?? stored.AccessToken };
-    }
-
-    private void Remember(CachedToken token, string corpSecret)
-    {
-        _memory[token.CacheKey] = token;
-        _issued[token.AccessToken] = (token.CorpId, corpSecret);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using WxkfManager.Delivery;
+using WxkfManager.Metrics;
 using WxkfManager.Options;
 using WxkfManager.Registry;
 
@@ -91,14 +92,14 @@ public sealed class DeliveryGateTests
         Assert.Equal(poison.Id, Assert.Single(crashed).Id);
         await store.TryEnqueueAsync(expired, Ct);
         await Task.Delay(100, Ct);
-        using var services = new ServiceCollection().BuildServiceProvider();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var options = Microsoft.Extensions.Options.Options.Create(new DeliveryOptions { PoisonClaimLimit = 1, PollInterval = TimeSpan.FromMilliseconds(50) });
         var tracker = new DeliveryTracker(options);
         var signal = new DeliverySignal();
         var depths = new QueueDepths();
         var dispatcher = new DeliveryDispatcher(tracker, signal, TimeProvider.System, options, NullLogger<DeliveryDispatcher>.Instance);
         var attempt = new DeliveryAttempt(store, puppets, tracker, signal, depths, dispatcher, services.GetRequiredService<IServiceScopeFactory>(),
-            TimeProvider.System, options, NullLogger<DeliveryAttempt>.Instance);
+            TimeProvider.System, new ManagerMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), options, NullLogger<DeliveryAttempt>.Instance);
         using var worker = new DeliveryWorker(store, attempt, dispatcher, depths, signal, tracker, TimeProvider.System, options, NullLogger<DeliveryWorker>.Instance);
 
         await worker.StartAsync(Ct);

@@ -1,6 +1,10 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using WxkfManager.Metrics;
 using WxkfManager.Tests.Delivery;
 using WxkfManager.Tests.Infrastructure;
 using WxkfManager.Tests.Security;
@@ -16,6 +20,15 @@ public sealed class ObservabilityTests
     {
         await using var app = new ManagerApp();
         await app.InitializeAsync();
+        var meters = app.Services.GetRequiredService<IMeterFactory>();
+        using var received = Collect<long>(meters, "wxkf_callbacks_received");
+        using var accepted = Collect<long>(meters, "wxkf_callbacks_accepted");
+        using var refused = Collect<long>(meters, "wxkf_callbacks_refused");
+        using var deliveries = Collect<long>(meters, "wxkf_deliveries");
+        using var latency = Collect<double>(meters, "wxkf_delivery_latency");
+        using var tokens = Collect<long>(meters, "wxkf_token_cache");
+        using var puppets = Collect<long>(meters, "wxkf_puppets");
+        using var queue = Collect<long>(meters, "wxkf_queue_depth");
         var corp = new TestCorp();
         var puppet = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
         var callback = corp.Callback(puppet.KfId);
@@ -23,31 +36,54 @@ public sealed class ObservabilityTests
         await puppet.NextAsync();
         await app.Client.PostAsync(callback.Path.Replace(callback.Signature, new string('0', 40)), corp.Callback(puppet.KfId).Content(), Ct);
         await app.Client.GetAsync("/puppetWxkfManager/getToken?corpid=wwmetrics&corpsecret=right-secret", Ct);
-
-        var metrics = await DeliveryTests.WaitForAsync<bool>(async () =>
-        {
-            var text = await app.Client.GetStringAsync("/metrics", Ct);
-            return text.Contains("wxkf_deliveries_total{outcome=\"delivered\"}") ? true : null;
-        });
+        await app.Client.GetAsync("/puppetWxkfManager/getToken?corpid=wwmetrics&corpsecret=right-secret", Ct);
+        await deliveries.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(10));
         var scrape = await app.Client.GetStringAsync("/metrics", Ct);
+        puppets.RecordObservableInstruments();
+        queue.RecordObservableInstruments();
 
-        Assert.True(metrics);
-        foreach (var series in new[]
+        Assert.Equal(2, Sum(received, "kind", "encrypted"));
+        Assert.Equal(1, Sum(accepted, "outcome", "queued"));
+        Assert.Equal(1, Sum(refused, "reason", "signature_mismatch"));
+        Assert.Equal(1, Sum(deliveries, "outcome", "delivered"));
+        Assert.Equal(0, Sum(deliveries, "outcome", "retry"));
+        var delivery = Assert.Single(latency.GetMeasurementSnapshot());
+        Assert.InRange(delivery.Value, 0, 5);
+        Assert.Equal(1, Sum(tokens, "result", "miss"));
+        Assert.Equal(1, Sum(tokens, "result", "hit"));
+        Assert.Equal(1, Last(puppets, "state", "online"));
+        Assert.Equal(1, Last(puppets, "state", "registered"));
+        Assert.Equal(0, Last(queue, "state", "pending"));
+        // The same values, as Prometheus scrapes them.
+        var exposed = PrometheusLint.Check(scrape).Families.Values.SelectMany(f => f.Samples)
+            .ToDictionary(s => s.Name + "{" + string.Join(",", s.Labels.Select(l => $"{l.Key}={l.Value}")) + "}", s => s.Value);
+        foreach (var (series, value) in new[]
         {
-            "wxkf_callbacks_received_total{kind=\"encrypted\"}",
-            "wxkf_callbacks_accepted_total{outcome=\"queued\"}",
-            "wxkf_callbacks_refused_total{reason=\"signature_mismatch\"}",
-            "wxkf_deliveries_total{outcome=\"delivered\"}",
-            "wxkf_delivery_latency_seconds_bucket{le=\"0.1\"}",
-            "wxkf_queue_depth{state=\"pending\"}",
-            "wxkf_dead_letters",
-            "wxkf_puppets{state=\"online\"}",
-            "wxkf_token_cache_total{result=\"miss\"}",
+            ("wxkf_callbacks_received_total{kind=encrypted}", 2),
+            ("wxkf_callbacks_accepted_total{outcome=queued}", 1),
+            ("wxkf_callbacks_refused_total{reason=signature_mismatch}", 1),
+            ("wxkf_deliveries_total{outcome=delivered}", 1),
+            ("wxkf_delivery_latency_seconds_count{}", 1),
+            ("wxkf_delivery_latency_seconds_bucket{le=+Inf}", 1),
+            ("wxkf_queue_depth{state=pending}", 0),
+            ("wxkf_dead_letters{}", 0),
+            ("wxkf_puppets{state=online}", 1),
+            ("wxkf_token_cache_total{result=miss}", 1),
+            ("wxkf_token_cache_total{result=hit}", 1),
         })
         {
-            Assert.Contains(series, scrape);
+            Assert.Equal(value, exposed.GetValueOrDefault(series, double.NaN));
         }
     }
+
+    private static MetricCollector<T> Collect<T>(IMeterFactory meters, string instrument) where T : struct =>
+        new(meters, ManagerMetrics.MeterName, instrument);
+
+    private static long Sum(MetricCollector<long> collector, string tag, string value) =>
+        collector.GetMeasurementSnapshot().Where(m => m.ContainsTags(new KeyValuePair<string, object?>(tag, value))).Sum(m => m.Value);
+
+    private static long Last(MetricCollector<long> collector, string tag, string value) =>
+        collector.GetMeasurementSnapshot().Last(m => m.ContainsTags(new KeyValuePair<string, object?>(tag, value))).Value;
 
     [Fact]
     public async Task Metrics_NeedTheOperatorKey_WhenOneIsSet()

@@ -5,7 +5,8 @@ namespace WxkfManager.Tests.Observability;
 
 /// <summary>
 /// The checks `promtool check metrics` makes on a text exposition, for tests (promtool itself is not on the
-/// CI machines): HELP and TYPE for every family before its samples, counters named *_total and nothing else,
+/// CI machines): HELP and TYPE for every family, TYPE before its samples, counters named *_total and nothing else,
+/// no _count, _sum or _bucket but on histograms and summaries,
 /// base units spelled out, snake_case names, one label set per family, well-formed histograms, no duplicates.
 /// </summary>
 public static partial class PrometheusLint
@@ -39,7 +40,7 @@ public static partial class PrometheusLint
                 {
                     problems.Add($"{parts[0]}: TYPE declared twice");
                 }
-                families[parts[0]] = new Family(parts[0], parts[1], help.GetValueOrDefault(parts[0]) ?? "", []);
+                families[parts[0]] = new Family(parts[0], parts[1], "", []);
                 continue;
             }
             if (line.StartsWith('#'))
@@ -70,9 +71,11 @@ public static partial class PrometheusLint
             }
             family.Samples.Add(new Sample(name, labels, value));
         }
-        foreach (var family in families.Values)
+        // HELP may come before or after TYPE (promtool takes either); it must come for every family.
+        foreach (var name in families.Keys.ToList())
         {
-            problems.AddRange(Lint(family));
+            families[name] = families[name] with { Help = help.GetValueOrDefault(name) ?? "" };
+            problems.AddRange(Lint(families[name]));
         }
         return (families, problems);
     }
@@ -112,6 +115,11 @@ public static partial class PrometheusLint
         if (family.Type != "counter" && name.EndsWith("_total", StringComparison.Ordinal))
         {
             yield return $"{name}: non-counter metrics should not have \"_total\" suffix";
+        }
+        if (family.Type is not "histogram" and not "summary"
+            && new[] { "_count", "_sum", "_bucket" }.FirstOrDefault(suffix => name.EndsWith(suffix, StringComparison.Ordinal)) is { } reserved)
+        {
+            yield return $"{name}: non-histogram and non-summary metrics should not have \"{reserved}\" suffix";
         }
         foreach (var token in name.Split('_').Where(t => AbbreviatedOrNonBaseUnits.Contains(t)))
         {
