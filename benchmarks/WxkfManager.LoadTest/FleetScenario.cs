@@ -67,8 +67,8 @@ public static class FleetScenario
 
     private static async Task WarmUpAsync(ServiceUnderTest service, PuppetFleet fleet, IReadOnlyList<Puppet> targets, LoadOptions options)
     {
-        var warmup = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(targets, 2_000), "fwarm");
-        var result = await LoadGenerator.RunAsync(service.Process.BaseAddress, warmup, options.Connections, 0, TimeSpan.FromSeconds(30));
+        var warmup = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(targets, options.Warmup), "fwarm");
+        var result = await LoadGenerator.RunAsync(service.Process.BaseAddress, warmup, options.Connections, 0, TimeSpan.FromSeconds(120));
         await Phase.AwaitDeliveryAsync(fleet, warmup, result, _ => true, Phase.DrainLimit(options));
         fleet.Reset();
     }

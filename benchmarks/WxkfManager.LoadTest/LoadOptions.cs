@@ -7,7 +7,7 @@ namespace WxkfManager.LoadTest;
 /// --scenario throughput|fleet|noisy|all, --service path/to/WxkfManager.dll, --service-cpus 0-3,
 /// --puppets 1000, --seconds 5, --connections 32, --rate 0 (throughput: 0 runs max, 1,000/s and half the
 /// forwarder's max; N runs only N/s), --fleet 100000, --corps 1000, --fleet-budget 300,
-/// --broken 50, --broken-rate 20, --healthy-rate 1000, --held 40, --lone-timeout 60, --label text.
+/// --broken 50, --broken-rate 20, --healthy-rate 1000, --held 40, --lone-timeout 60, --warmup 20000, --label text.
 /// </summary>
 public sealed record LoadOptions(
     string Scenario,
@@ -25,6 +25,7 @@ public sealed record LoadOptions(
     int HealthyRate,
     int Held,
     int LoneTimeoutSeconds,
+    int Warmup,
     string Label)
 {
     public static readonly string[] Scenarios = ["throughput", "fleet", "noisy", "all"];
@@ -63,6 +64,8 @@ public sealed record LoadOptions(
             HealthyRate: Int("healthy-rate", 1000),
             Held: Int("held", 40),
             LoneTimeoutSeconds: Int("lone-timeout", 60),
+            // Enough for .NET's tiered JIT to reach its optimized code on every server before anything is measured.
+            Warmup: Int("warmup", 20_000),
             Label: Get("label", ""));
     }
 }

@@ -104,8 +104,8 @@ public static class NoisyScenario
 
     private static async Task WarmUpAsync(ServiceUnderTest service, PuppetFleet fleet, IReadOnlyList<Puppet> targets, LoadOptions options)
     {
-        var warmup = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(targets, 2_000), $"nwarm{Stopwatch.GetTimestamp()}");
-        var result = await LoadGenerator.RunAsync(service.Process.BaseAddress, warmup, options.Connections, 0, TimeSpan.FromSeconds(30));
+        var warmup = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(targets, options.Warmup), $"nwarm{Stopwatch.GetTimestamp()}");
+        var result = await LoadGenerator.RunAsync(service.Process.BaseAddress, warmup, options.Connections, 0, TimeSpan.FromSeconds(120));
         await Phase.AwaitDeliveryAsync(fleet, warmup, result, _ => true, Phase.DrainLimit(options));
         fleet.Reset();
     }

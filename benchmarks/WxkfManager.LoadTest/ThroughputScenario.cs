@@ -65,8 +65,8 @@ public static class ThroughputScenario
     /// <summary>2,000 requests as fast as answered, so JIT and connection set-up are not measured; waits for their delivery.</summary>
     private static async Task WarmUpAsync(ChildProcess server, PuppetFleet? fleet, IReadOnlyList<Puppet> puppets, LoadOptions options)
     {
-        var warmup = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(puppets, 2_000), $"warm{server.Name}");
-        var result = await LoadGenerator.RunAsync(server.BaseAddress, warmup, options.Connections, 0, TimeSpan.FromSeconds(30));
+        var warmup = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(puppets, options.Warmup), $"warm{server.Name}");
+        var result = await LoadGenerator.RunAsync(server.BaseAddress, warmup, options.Connections, 0, TimeSpan.FromSeconds(120));
         if (fleet is not null)
         {
             await Phase.AwaitDeliveryAsync(fleet, warmup, result, _ => true, Phase.DrainLimit(options));

@@ -15,6 +15,8 @@ public static class DeliveryServiceCollectionExtensions
         services.AddHostedService<DeliveryWorker>();
         // One attempt per call: the queue decides about the next one (RetryPolicy), so no resilience handler here.
         services.AddHttpClient<PuppetClient>(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            // DeliveryAttempt writes one line per attempt; the factory's own per-request lines and scopes would only cost.
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(provider =>
             {
                 var handler = Security.PuppetHttpHandler.Create(provider);

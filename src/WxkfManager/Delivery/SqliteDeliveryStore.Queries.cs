@@ -53,7 +53,7 @@ public sealed partial class SqliteDeliveryStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM deliveries WHERE state = 'Dead' ORDER BY completed_at DESC LIMIT $limit;";
+        command.CommandText = $"SELECT {Columns} FROM deliveries WHERE state = 'Dead' AND completed_at IS NOT NULL ORDER BY completed_at DESC LIMIT $limit;";
         command.Parameters.AddWithValue("$limit", limit);
         return await ReadAllAsync(command, cancellationToken);
     }

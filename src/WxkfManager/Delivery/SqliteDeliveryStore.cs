@@ -52,9 +52,13 @@ public sealed partial class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposab
                 last_error      TEXT NULL,
                 completed_at    INTEGER NULL
             );
-            CREATE INDEX IF NOT EXISTS ix_deliveries_due ON deliveries (state, next_attempt_at);
-            CREATE INDEX IF NOT EXISTS ix_deliveries_completed ON deliveries (state, completed_at);
             CREATE INDEX IF NOT EXISTS ix_deliveries_puppet ON deliveries (kf_id, state);
+            -- Partial, so an insert and its completion touch as few index entries as they can: pending rows are
+            -- found by due time, finished rows by completion time, and neither index holds the other kind.
+            DROP INDEX IF EXISTS ix_deliveries_due;
+            DROP INDEX IF EXISTS ix_deliveries_completed;
+            CREATE INDEX IF NOT EXISTS ix_deliveries_pending_due ON deliveries (next_attempt_at) WHERE state = 'Pending';
+            CREATE INDEX IF NOT EXISTS ix_deliveries_finished ON deliveries (state, completed_at) WHERE completed_at IS NOT NULL;
             """, cancellationToken);
         await AddClaimsAsync(connection, cancellationToken);
     }

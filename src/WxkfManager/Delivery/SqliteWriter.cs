@@ -13,6 +13,7 @@ namespace WxkfManager.Delivery;
 public sealed class SqliteWriter : IAsyncDisposable
 {
     private const int MaxGroup = 512;
+    private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(1);
 
     private readonly SqliteDatabase _database;
     private readonly Channel<PendingWrite> _writes =
@@ -20,6 +21,7 @@ public sealed class SqliteWriter : IAsyncDisposable
     private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
     private readonly Lock _startLock = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ManualResetEventSlim _stopCheckpoints = new();
     private Thread? _thread;
     private SqliteConnection? _connection;
     private SqliteTransaction? _transaction;
@@ -77,6 +79,7 @@ public sealed class SqliteWriter : IAsyncDisposable
             {
                 var thread = new Thread(Run) { IsBackground = true, Name = "sqlite-writer" };
                 thread.Start();
+                new Thread(CheckpointLoop) { IsBackground = true, Name = "sqlite-checkpoint" }.Start();
                 _thread = thread;
             }
         }
@@ -163,6 +166,33 @@ public sealed class SqliteWriter : IAsyncDisposable
             return;
         }
         _connection = _database.Open();
+        // Checkpoints copy the WAL into the database and flush it to disk: done beside the writer (see CheckpointLoop),
+        // so a commit never waits for one.
+        using var command = _connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_autocheckpoint=0;";
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Checkpoints the WAL once a second on a connection of its own. PASSIVE never blocks the writer or readers; the WAL
+    /// restarts from its beginning after a checkpoint that caught up, so it stays small.
+    /// </summary>
+    private void CheckpointLoop()
+    {
+        while (!_stopCheckpoints.Wait(CheckpointInterval))
+        {
+            try
+            {
+                using var connection = _database.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+                command.ExecuteNonQuery();
+            }
+            catch (SqliteException)
+            {
+                // Busy or unavailable this time; the next round tries again, and a failing store shows in its writes.
+            }
+        }
     }
 
     private void TryRollback()
@@ -190,6 +220,7 @@ public sealed class SqliteWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _stopCheckpoints.Set();
         _writes.Writer.TryComplete();
         if (_thread is not null)
         {
