@@ -3,8 +3,9 @@ using Microsoft.AspNetCore.Mvc;
 using WxkfManager.Callbacks;
 using WxkfManager.Delivery;
 using WxkfManager.Metrics;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Security;
+using WxkfManager.Registry;
 
 namespace WxkfManager.Apis;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using WxkfManager.Metrics;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Security;
 
 namespace WxkfManager.Apis;

@@ -1,8 +1,9 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
+using WxkfManager.Storage;
 
 namespace WxkfManager.Apis;
 
@@ -49,8 +50,7 @@ public static class HealthApi
             {
                 await registry.PingAsync(timeout.Token);
                 // Reads can succeed on a store that cannot take a callback: a locked file, a full or read-only disk.
-                reason = storage.Value.UsesMongo ? null
-                    : await services.Services.GetRequiredService<SqliteDatabase>().CheckWritableAsync(timeout.Token);
+                reason = await services.Services.GetRequiredService<IStoreWriteCheck>().WhyNotWritableAsync(timeout.Token);
             }
         }
         catch (Exception exception) when (StoreFailure.IsStoreFailure(exception) || exception is OperationCanceledException)

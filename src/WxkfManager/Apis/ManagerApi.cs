@@ -1,9 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using WxkfManager.Delivery;
 using Microsoft.Extensions.Options;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
 using WxkfManager.Security;
+using WxkfManager.Storage;
 
 namespace WxkfManager.Apis;
 

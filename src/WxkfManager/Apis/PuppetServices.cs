@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using WxkfManager.Delivery;
 using WxkfManager.Metrics;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
 
 namespace WxkfManager.Apis;

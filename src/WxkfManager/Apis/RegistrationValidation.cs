@@ -1,4 +1,5 @@
 using WxkfManager.Crypto;
+using WxkfManager.Registry;
 
 namespace WxkfManager.Apis;
 

@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Options;
 using WxkfManager.Crypto;
 using WxkfManager.Delivery;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
 using WxkfManager.Security;
+using WxkfManager.Storage;
 
 namespace WxkfManager.Callbacks;
 
@@ -66,7 +67,7 @@ public sealed class CallbackIntake(
             logger.LogInformation("Ignoring event {Event} for {CorpId}: only kf_msg_or_event is forwarded", kfEvent.Event ?? "(none)", corpId);
             return IntakeResult.Of(IntakeStatus.Ignored, "event type is not forwarded");
         }
-        if (!Apis.WeComIds.IsOpenKfId(kfEvent.OpenKfId))
+        if (!WxkfManager.Registry.WeComIds.IsOpenKfId(kfEvent.OpenKfId))
         {
             return IntakeResult.Of(IntakeStatus.MalformedEvent, "kf_msg_or_event has no valid OpenKfId");
         }
@@ -145,7 +146,7 @@ public sealed class CallbackIntake(
             // should the write land after all, the resend is recognised as a duplicate.
             outcome = await store.EnqueueAsync(record, cancellationToken).WaitAsync(callbackOptions.Value.StoreTimeout, cancellationToken);
         }
-        catch (Exception exception) when (Apis.StoreFailure.IsStoreFailure(exception))
+        catch (Exception exception) when (WxkfManager.Storage.StoreFailure.IsStoreFailure(exception))
         {
             logger.LogError("Could not queue {Kind} callback for {KfId}: {Error}; refusing it so the sender retries",
                 kind, kfId, $"{exception.GetType().Name}: {exception.Message}");

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using WxkfManager.Metrics;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
 
 namespace WxkfManager.Delivery;

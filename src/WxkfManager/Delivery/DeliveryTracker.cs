@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 
 namespace WxkfManager.Delivery;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Options;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 
 namespace WxkfManager.Delivery;
 

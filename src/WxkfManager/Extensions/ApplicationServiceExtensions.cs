@@ -2,11 +2,14 @@ using Microsoft.Extensions.Options;
 using WxkfManager.Callbacks;
 using WxkfManager.Delivery;
 using WxkfManager.OperatorConsole;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
 using WxkfManager.Security;
 using WxkfManager.Tokens;
 using WxkfManager.WeCom;
+using WxkfManager.Storage;
+using WxkfManager.Storage.Mongo;
+using WxkfManager.Storage.Sqlite;
 
 namespace WxkfManager.Extensions;
 
@@ -58,6 +61,10 @@ public static class ApplicationServiceExtensions
         services.AddSingleton<IDeliveryStore>(sp => UsesMongo(sp)
             ? ActivatorUtilities.CreateInstance<MongoDeliveryStore>(sp)
             : new SqliteDeliveryStore(sp.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IQueueBreakdown>(sp => sp.GetRequiredService<IDeliveryStore>() is MongoDeliveryStore mongo
+            ? new MongoQueueBreakdown(mongo)
+            : new SqliteQueueBreakdown(sp.GetRequiredService<SqliteDatabase>()));
+        services.AddSingleton<IStoreWriteCheck>(sp => UsesMongo(sp) ? new NoWriteCheck() : sp.GetRequiredService<SqliteDatabase>());
         services.AddSingleton<ITokenStore>(sp =>
         {
             ITokenStore store = UsesMongo(sp)

@@ -21,7 +21,7 @@ public static class LoggingExtensions
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
             .MinimumLevel.Override("Polly", LogEventLevel.Warning)
-            .Destructure.With<Security.SecretMaskingPolicy>()
+            .Destructure.With<WxkfManager.Extensions.SecretMaskingPolicy>()
             .Enrich.FromLogContext()
             // Program reports a bad setting as one line; the host's "Hosting failed to start" with a stack trace would bury it.
             .Filter.ByExcluding(e => e.Exception is not null && StartupFailure.IsConfigurationError(e.Exception)

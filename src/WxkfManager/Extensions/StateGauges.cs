@@ -3,6 +3,7 @@ using WxkfManager.Apis;
 using WxkfManager.Delivery;
 using WxkfManager.Metrics;
 using WxkfManager.Registry;
+using WxkfManager.Storage;
 
 namespace WxkfManager.Extensions;
 

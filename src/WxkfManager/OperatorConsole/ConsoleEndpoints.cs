@@ -21,9 +21,6 @@ public static class ConsoleEndpoints
         services.AddSingleton<LiveCounters>();
         services.AddHostedService<LiveSampler>();
         services.AddSingleton<TestEventSimulator>();
-        services.AddSingleton<IQueueBreakdown>(sp => sp.GetRequiredService<IDeliveryStore>() is MongoDeliveryStore mongo
-            ? new MongoQueueBreakdown(mongo)
-            : new SqliteQueueBreakdown(sp.GetRequiredService<SqliteDatabase>()));
         return services;
     }
 

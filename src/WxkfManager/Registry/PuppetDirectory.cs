@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using WxkfManager.Crypto;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 
 namespace WxkfManager.Registry;
 

@@ -1,4 +1,4 @@
-using WxkfManager.Options;
+using WxkfManager.Settings;
 
 namespace WxkfManager.Registry;
 

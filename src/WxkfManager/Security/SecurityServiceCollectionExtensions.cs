@@ -1,8 +1,8 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using WxkfManager.Settings;
 using WxkfManager.Apis;
-using WxkfManager.Options;
 
 namespace WxkfManager.Security;
 

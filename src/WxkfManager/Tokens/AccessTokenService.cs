@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using WxkfManager.Metrics;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.WeCom;
 
 namespace WxkfManager.Tokens;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using WxkfManager.Security;
+using WxkfManager.Registry;
 
 namespace WxkfManager.Tokens;
 

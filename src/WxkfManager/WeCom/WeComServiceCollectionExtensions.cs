@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Telemetry;
 using Polly.Timeout;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 
 namespace WxkfManager.WeCom;
 

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging.Abstractions;
 using MongoDB.Bson;
 using MongoDB.Driver;
 using WxkfManager.Delivery;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Tests.Delivery;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.IntegrationTests.Delivery;
 
@@ -165,7 +167,7 @@ public sealed class MongoDeliveryStoreTests(MongoFixture fixture)
     private async Task<MongoDeliveryStore> CreateMongoStoreAsync(string uri)
     {
         var store = new MongoDeliveryStore(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
+            Options.Create(new StorageOptions { MongoUri = uri }),
             NullLogger<MongoDeliveryStore>.Instance);
         _stores.Add(store);
         await store.InitializeAsync(Ct);

@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Options;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
 using WxkfManager.Delivery;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Tests.Delivery;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.IntegrationTests.Delivery;
 
@@ -77,7 +79,7 @@ public sealed class MongoTwoReplicasTests(MongoFixture fixture) : IClassFixture<
     private async Task<MongoDeliveryStore> OpenAsync(string uri)
     {
         var store = new MongoDeliveryStore(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
+            Options.Create(new StorageOptions { MongoUri = uri }),
             NullLogger<MongoDeliveryStore>.Instance);
         await store.InitializeAsync(Ct);
         return store;

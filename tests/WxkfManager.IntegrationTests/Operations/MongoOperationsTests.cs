@@ -8,6 +8,7 @@ using MongoDB.Driver;
 using WxkfManager.Registry;
 using WxkfManager.Tests.Infrastructure;
 using WxkfManager.Tests.Process;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.IntegrationTests.Operations;
 

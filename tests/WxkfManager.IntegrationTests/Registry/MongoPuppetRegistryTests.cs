@@ -1,10 +1,12 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging.Abstractions;
 using MongoDB.Bson;
 using MongoDB.Driver;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
 using WxkfManager.Tests.Infrastructure;
 using WxkfManager.Tests.Registry;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.IntegrationTests.Registry;
 
@@ -155,7 +157,7 @@ public sealed class MongoPuppetRegistryTests(MongoFixture fixture)
     {
         fixture.SkipIfUnavailable();
         var registry = new MongoPuppetRegistry(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
+            Options.Create(new StorageOptions { MongoUri = uri }),
             NullLogger<MongoPuppetRegistry>.Instance);
         _registries.Add(registry);
         await registry.InitializeAsync(Ct);

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging.Abstractions;
 using MongoDB.Bson;
 using MongoDB.Driver;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Tests.Tokens;
 using WxkfManager.Tokens;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.IntegrationTests.Tokens;
 
@@ -65,7 +67,7 @@ public sealed class MongoTokenStoreTests(MongoFixture fixture)
     private async Task<MongoTokenStore> CreateMongoStoreAsync(string uri)
     {
         var store = new MongoTokenStore(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
+            Options.Create(new StorageOptions { MongoUri = uri }),
             NullLogger<MongoTokenStore>.Instance);
         _stores.Add(store);
         await store.InitializeAsync(Ct);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using WxkfManager.Registry;
+using WxkfManager.Storage.Sqlite;
 
 namespace WxkfManager.Tests.Apis;
 

@@ -1,7 +1,8 @@
+using Microsoft.Extensions.Options;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
 using WxkfManager.Delivery;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 
 namespace WxkfManager.Tests.Delivery;
 
@@ -19,7 +20,7 @@ public sealed class DeliveryDispatcherTests
 
     public DeliveryDispatcherTests()
     {
-        var options = Microsoft.Extensions.Options.Options.Create(_options);
+        var options = Options.Create(_options);
         _tracker = new DeliveryTracker(options);
         _dispatcher = new DeliveryDispatcher(_tracker, new DeliverySignal(), TimeProvider.System, options, NullLogger<DeliveryDispatcher>.Instance);
         _dispatcher.Start((record, _) =>
@@ -165,9 +166,9 @@ public sealed class DeliveryDispatcherTests
     public void FreshEvents_WaitInTheStore_ForAPuppetThatIsWaiting_OrALaneThatIsFull()
     {
         var options = new DeliveryOptions { MaxHeldPerPuppet = 2, MaxInFlightPerPuppet = 1 };
-        var tracker = new DeliveryTracker(Microsoft.Extensions.Options.Options.Create(options));
+        var tracker = new DeliveryTracker(Options.Create(options));
         var dispatcher = new DeliveryDispatcher(tracker, new DeliverySignal(), TimeProvider.System,
-            Microsoft.Extensions.Options.Options.Create(options), NullLogger<DeliveryDispatcher>.Instance);
+            Options.Create(options), NullLogger<DeliveryDispatcher>.Instance);
         dispatcher.Start((_, _) => new TaskCompletionSource().Task);
         tracker.Registered("wk-held", T0, TimeSpan.FromSeconds(1));
 

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using WxkfManager.Delivery;
 using WxkfManager.Metrics;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
+using WxkfManager.Storage.Sqlite;
 
 namespace WxkfManager.Tests.Delivery;
 

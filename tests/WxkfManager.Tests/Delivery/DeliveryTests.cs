@@ -1,8 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WxkfManager.Delivery;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
+using WxkfManager.Storage.Sqlite;
 
 namespace WxkfManager.Tests.Delivery;
 
@@ -341,7 +342,7 @@ public sealed class DeliveryLifecycleTests
 
     private static Task<DeliveryQueueStats> QueueStatsAsync(string dataDirectory)
     {
-        var store = new SqliteDeliveryStore(new SqliteDatabase(Microsoft.Extensions.Options.Options.Create(new StorageOptions { DataDirectory = dataDirectory })));
+        var store = new SqliteDeliveryStore(new SqliteDatabase(Options.Create(new StorageOptions { DataDirectory = dataDirectory })));
         return store.GetStatsAsync(DateTime.UtcNow, Ct);
     }
 }

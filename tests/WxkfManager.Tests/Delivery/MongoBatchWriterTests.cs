@@ -1,4 +1,5 @@
 using WxkfManager.Delivery;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.Tests.Delivery;
 

@@ -1,12 +1,15 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging.Abstractions;
 using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
 using MongoDB.Driver;
 using WxkfManager.Apis;
 using WxkfManager.Delivery;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Tests.Infrastructure;
-using static WxkfManager.Delivery.MongoDeliveryStore;
+using static WxkfManager.Storage.Mongo.MongoDeliveryStore;
+using WxkfManager.Storage;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.Tests.Delivery;
 
@@ -148,7 +151,7 @@ public sealed class MongoDeliveryGroupTests
     }
 
     private static MongoDeliveryStore Store(string uri = "mongodb://127.0.0.1:27017/wxkf") =>
-        new(Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }), NullLogger<MongoDeliveryStore>.Instance);
+        new(Options.Create(new StorageOptions { MongoUri = uri }), NullLogger<MongoDeliveryStore>.Instance);
 
     private static BsonDocument Leased(string id, string token) =>
         DeliveryDocument.FromRecord(DeliveryStoreContract.NewRecord(At) with { Id = id, LeaseOwner = token, LeaseUntil = At.AddSeconds(30), Claims = 1 })

@@ -1,11 +1,13 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging.Abstractions;
 using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
 using MongoDB.Driver;
 using WxkfManager.Delivery;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
 using WxkfManager.Tests.Infrastructure;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.Tests.Delivery;
 
@@ -24,7 +26,7 @@ public sealed class MongoDeliveryRenderingTests
     [Fact]
     public void Collection_IsWxkfDeliveries_InTheRegistrysDatabase()
     {
-        var options = Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = "mongodb://127.0.0.1:27017/wxkf-prod" });
+        var options = Options.Create(new StorageOptions { MongoUri = "mongodb://127.0.0.1:27017/wxkf-prod" });
         using var store = new MongoDeliveryStore(options, NullLogger<MongoDeliveryStore>.Instance);
         using var registry = new MongoPuppetRegistry(options, NullLogger<MongoPuppetRegistry>.Instance);
 
@@ -40,7 +42,7 @@ public sealed class MongoDeliveryRenderingTests
     public void Database_ComesFromTheUri_ElseTheOriginalsDefault(string uri, string database)
     {
         using var store = new MongoDeliveryStore(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
+            Options.Create(new StorageOptions { MongoUri = uri }),
             NullLogger<MongoDeliveryStore>.Instance);
 
         Assert.Equal(database, store.Collection.Database.DatabaseNamespace.DatabaseName);
@@ -52,7 +54,7 @@ public sealed class MongoDeliveryRenderingTests
     public void MissingUri_IsRejected(string? uri)
     {
         Assert.Throws<InvalidOperationException>(() => new MongoDeliveryStore(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
+            Options.Create(new StorageOptions { MongoUri = uri }),
             NullLogger<MongoDeliveryStore>.Instance));
     }
 
@@ -223,7 +225,7 @@ public sealed class MongoDeliveryRenderingTests
     {
         // Nothing listens on this port: the guard throws before the driver tries to connect.
         using var store = new MongoDeliveryStore(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=100" }),
+            Options.Create(new StorageOptions { MongoUri = "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=100" }),
             NullLogger<MongoDeliveryStore>.Instance);
 
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(
@@ -395,13 +397,13 @@ public sealed class MongoDeliveryRenderingTests
     {
         // Nothing listens on this port, as when the server is down: the call must fail well inside WeCom's 5 s.
         using var store = new MongoDeliveryStore(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = "mongodb://127.0.0.1:1/wxkf" }),
+            Options.Create(new StorageOptions { MongoUri = "mongodb://127.0.0.1:1/wxkf" }),
             NullLogger<MongoDeliveryStore>.Instance);
         var watch = System.Diagnostics.Stopwatch.StartNew();
 
         var failure = await Record.ExceptionAsync(() => store.TryEnqueueAsync(DeliveryStoreContract.NewRecord(), TestContext.Current.CancellationToken));
 
-        Assert.True(WxkfManager.Apis.StoreFailure.IsStoreFailure(failure!), failure?.GetType().Name);
+        Assert.True(WxkfManager.Storage.StoreFailure.IsStoreFailure(failure!), failure?.GetType().Name);
         Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4));
     }
 

@@ -1,5 +1,5 @@
 using WxkfManager.Delivery;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 
 namespace WxkfManager.Tests.Delivery;
 

@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Options;
 using WxkfManager.Delivery;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
+using WxkfManager.Storage.Sqlite;
 
 namespace WxkfManager.Tests.Delivery;
 
@@ -12,7 +14,7 @@ public sealed class SqliteDeliveryStoreTests : DeliveryStoreContract, IDisposabl
     {
         var directory = Path.Combine(Path.GetTempPath(), "wxkf-queue-" + Guid.NewGuid().ToString("N"));
         _directories.Add(directory);
-        var store = new SqliteDeliveryStore(new SqliteDatabase(Microsoft.Extensions.Options.Options.Create(new StorageOptions { DataDirectory = directory })));
+        var store = new SqliteDeliveryStore(new SqliteDatabase(Options.Create(new StorageOptions { DataDirectory = directory })));
         await store.InitializeAsync(Ct);
         return store;
     }
@@ -22,7 +24,7 @@ public sealed class SqliteDeliveryStoreTests : DeliveryStoreContract, IDisposabl
     {
         var directory = Path.Combine(Path.GetTempPath(), "wxkf-queue-" + Guid.NewGuid().ToString("N"));
         _directories.Add(directory);
-        var options = Microsoft.Extensions.Options.Options.Create(new StorageOptions { DataDirectory = directory });
+        var options = Options.Create(new StorageOptions { DataDirectory = directory });
         var first = new SqliteDeliveryStore(new SqliteDatabase(options));
         await first.InitializeAsync(Ct);
         var record = NewRecord();

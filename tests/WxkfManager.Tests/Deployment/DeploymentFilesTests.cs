@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 
 namespace WxkfManager.Tests.Deployment;
 

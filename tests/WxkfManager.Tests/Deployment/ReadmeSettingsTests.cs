@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 
 namespace WxkfManager.Tests.Deployment;
 

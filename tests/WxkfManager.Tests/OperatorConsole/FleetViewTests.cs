@@ -1,5 +1,6 @@
+using Microsoft.Extensions.Options;
 using WxkfManager.Delivery;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.OperatorConsole;
 using WxkfManager.Registry;
 
@@ -17,7 +18,7 @@ public sealed class FleetViewTests
     [Fact]
     public void APuppetWhoseDeliveriesFail_IsUnreachable_SinceTheFirstFailure_UntilOneSucceeds()
     {
-        var tracker = new DeliveryTracker(Microsoft.Extensions.Options.Options.Create(new DeliveryOptions()));
+        var tracker = new DeliveryTracker(Options.Create(new DeliveryOptions()));
         tracker.Succeeded("wkFleet", T0);
         tracker.Failed("wkFleet", T0.AddSeconds(10), Refused);
         tracker.Failed("wkFleet", T0.AddSeconds(20), Refused);
@@ -40,7 +41,7 @@ public sealed class FleetViewTests
     [Fact]
     public void ARegisteredPuppetWithoutFailures_IsOnlineSinceItRegistered_AndADeregisteredOneOffline()
     {
-        var tracker = new DeliveryTracker(Microsoft.Extensions.Options.Options.Create(new DeliveryOptions()));
+        var tracker = new DeliveryTracker(Options.Create(new DeliveryOptions()));
 
         var online = ConsoleApi.ToView(Puppet(), tracker, QueuedCounts.None);
         var offline = ConsoleApi.ToView(Puppet(online: false), tracker, QueuedCounts.None);

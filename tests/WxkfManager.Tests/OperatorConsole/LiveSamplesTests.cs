@@ -3,6 +3,7 @@ using MongoDB.Bson.Serialization;
 using MongoDB.Driver;
 using WxkfManager.Delivery;
 using WxkfManager.OperatorConsole;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.Tests.OperatorConsole;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using WxkfManager.OperatorConsole;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 
 namespace WxkfManager.Tests.OperatorConsole;
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Collections.Concurrent;
 
 namespace WxkfManager.Tests.Process;
@@ -100,8 +101,8 @@ public sealed class CrashRecoveryTests
         Assert.Equal(0, exitCode);
         Assert.Equal("in-flight-at-sigterm", (await puppet.NextAsync(TimeSpan.FromSeconds(2))).Token);
         // The manager waited for the puppet's answer and recorded it before exiting.
-        var store = new WxkfManager.Delivery.SqliteDeliveryStore(new WxkfManager.Registry.SqliteDatabase(
-            Microsoft.Extensions.Options.Options.Create(new WxkfManager.Options.StorageOptions { DataDirectory = Path.Combine(root, "data") })));
+        var store = new WxkfManager.Storage.Sqlite.SqliteDeliveryStore(new WxkfManager.Storage.Sqlite.SqliteDatabase(
+            Options.Create(new WxkfManager.Settings.StorageOptions { DataDirectory = Path.Combine(root, "data") })));
         var stats = await store.GetStatsAsync(DateTime.UtcNow, Ct);
         Assert.Equal((0, 0, 1), (stats.Pending + stats.Leased, stats.Dead, stats.Delivered));
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetAsync("/health", Ct));

@@ -1,7 +1,8 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
 
 namespace WxkfManager.Tests.Registry;
@@ -22,7 +23,7 @@ public sealed class HandOverProbeTests
             store,
             new PuppetDirectory(store, _time, NullLogger<PuppetDirectory>.Instance),
             _time,
-            Microsoft.Extensions.Options.Options.Create(new RegistrationOptions { HandOverProbeDelay = Delay }),
+            Options.Create(new RegistrationOptions { HandOverProbeDelay = Delay }),
             new Lifetime(),
             NullLogger<HandOverProbe>.Instance);
     }

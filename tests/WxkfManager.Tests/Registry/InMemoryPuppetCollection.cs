@@ -3,6 +3,7 @@ using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
 using MongoDB.Driver;
 using WxkfManager.Registry;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.Tests.Registry;
 

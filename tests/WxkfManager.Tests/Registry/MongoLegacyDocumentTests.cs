@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging.Abstractions;
 using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
 using MongoDB.Driver;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.Tests.Registry;
 
@@ -118,7 +120,7 @@ public sealed class MongoLegacyDocumentTests
     public void ServerSelection_IsShort_UnlessTheUriChoosesIt()
     {
         using var registry = new MongoPuppetRegistry(
-            Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = "mongodb://127.0.0.1:27017" }),
+            Options.Create(new StorageOptions { MongoUri = "mongodb://127.0.0.1:27017" }),
             NullLogger<MongoPuppetRegistry>.Instance);
         var chosen = MongoConnection.SettingsFor(MongoUrl.Create("mongodb://127.0.0.1:27017/?serverSelectionTimeoutMS=7000"), TimeSpan.FromSeconds(2));
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
 using WxkfManager.Registry;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.Tests.Registry;
 

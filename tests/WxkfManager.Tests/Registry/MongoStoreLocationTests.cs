@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging.Abstractions;
 using WxkfManager.Delivery;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
 using WxkfManager.Tokens;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.Tests.Registry;
 
@@ -14,7 +16,7 @@ public sealed class MongoStoreLocationTests
 {
     private static (IDisposable Store, string Database, string Collection) Open(string store, string? uri)
     {
-        var options = Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri });
+        var options = Options.Create(new StorageOptions { MongoUri = uri });
         switch (store)
         {
             case "registry":

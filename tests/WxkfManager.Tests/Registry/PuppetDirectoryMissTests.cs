@@ -1,6 +1,7 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
 
 namespace WxkfManager.Tests.Registry;
@@ -19,7 +20,7 @@ public sealed class PuppetDirectoryMissTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero));
 
     private PuppetDirectory NewDirectory(int size = 100) => new(_store, _time, NullLogger<PuppetDirectory>.Instance,
-        Microsoft.Extensions.Options.Options.Create(new RegistrationOptions { MissCacheDuration = MissDuration, MissCacheSize = size }));
+        Options.Create(new RegistrationOptions { MissCacheDuration = MissDuration, MissCacheSize = size }));
 
     [Fact]
     public async Task AFloodForAnUnknownKfId_ReadsThatPuppetOnce_UntilTheMissExpires()

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
+using WxkfManager.Storage.Sqlite;
 
 namespace WxkfManager.Tests.Registry;
 
@@ -10,7 +11,7 @@ public sealed class SqlitePuppetRegistryTests : PuppetRegistryContract, IDisposa
 
     protected override async Task<IPuppetRegistry> CreateRegistryAsync()
     {
-        var registry = new SqlitePuppetRegistry(Microsoft.Extensions.Options.Options.Create(new StorageOptions { DataDirectory = _directory }));
+        var registry = new SqlitePuppetRegistry(Options.Create(new StorageOptions { DataDirectory = _directory }));
         await registry.InitializeAsync(Ct);
         return registry;
     }

@@ -198,12 +198,12 @@ public sealed class PuppetConnectionTests(NarrowedManagerApp app) : IClassFixtur
         throw new TimeoutException($"no delivery failure was recorded for {kfId}");
     }
 
-    private sealed class StaticOptions(WxkfManager.Options.SecurityOptions value) : Microsoft.Extensions.Options.IOptionsMonitor<WxkfManager.Options.SecurityOptions>
+    private sealed class StaticOptions(WxkfManager.Settings.SecurityOptions value) : Microsoft.Extensions.Options.IOptionsMonitor<WxkfManager.Settings.SecurityOptions>
     {
-        public WxkfManager.Options.SecurityOptions CurrentValue => value;
+        public WxkfManager.Settings.SecurityOptions CurrentValue => value;
 
-        public WxkfManager.Options.SecurityOptions Get(string? name) => value;
+        public WxkfManager.Settings.SecurityOptions Get(string? name) => value;
 
-        public IDisposable? OnChange(Action<WxkfManager.Options.SecurityOptions, string?> listener) => null;
+        public IDisposable? OnChange(Action<WxkfManager.Settings.SecurityOptions, string?> listener) => null;
     }
 }

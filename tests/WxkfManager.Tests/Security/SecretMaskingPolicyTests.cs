@@ -3,6 +3,7 @@ using Serilog.Core;
 using Serilog.Events;
 using WxkfManager.Apis;
 using WxkfManager.Security;
+using WxkfManager.Extensions;
 
 namespace WxkfManager.Tests.Security;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Security;
 
 namespace WxkfManager.Tests.Security;

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Options;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
-using WxkfManager.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
 using WxkfManager.Security;
 using WxkfManager.Tokens;
+using WxkfManager.Storage.Sqlite;
 
 namespace WxkfManager.Tests.Tokens;
 
@@ -22,7 +24,7 @@ public sealed class EncryptingTokenStoreTests : TokenStoreContract
     {
         if (_inner is null)
         {
-            _inner = new SqliteTokenStore(new SqliteDatabase(Microsoft.Extensions.Options.Options.Create(new StorageOptions { DataDirectory = _directory })));
+            _inner = new SqliteTokenStore(new SqliteDatabase(Options.Create(new StorageOptions { DataDirectory = _directory })));
             await _inner.InitializeAsync(Ct);
         }
         return _inner;

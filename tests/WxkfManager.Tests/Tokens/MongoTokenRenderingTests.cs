@@ -2,6 +2,7 @@ using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
 using MongoDB.Driver;
 using WxkfManager.Tokens;
+using WxkfManager.Storage.Mongo;
 
 namespace WxkfManager.Tests.Tokens;
 

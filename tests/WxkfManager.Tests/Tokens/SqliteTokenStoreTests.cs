@@ -1,6 +1,8 @@
-using WxkfManager.Options;
+using Microsoft.Extensions.Options;
+using WxkfManager.Settings;
 using WxkfManager.Registry;
 using WxkfManager.Tokens;
+using WxkfManager.Storage.Sqlite;
 
 namespace WxkfManager.Tests.Tokens;
 
@@ -10,7 +12,7 @@ public sealed class SqliteTokenStoreTests : TokenStoreContract
 
     protected override async Task<ITokenStore> CreateStoreAsync()
     {
-        var store = new SqliteTokenStore(new SqliteDatabase(Microsoft.Extensions.Options.Options.Create(new StorageOptions { DataDirectory = _directory })));
+        var store = new SqliteTokenStore(new SqliteDatabase(Options.Create(new StorageOptions { DataDirectory = _directory })));
         await store.InitializeAsync(Ct);
         return store;
     }
