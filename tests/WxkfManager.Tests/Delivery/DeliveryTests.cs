@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WxkfManager.Delivery;
-using WxkfManager.Settings;
 using WxkfManager.Registry;
+using WxkfManager.Settings;
 using WxkfManager.Storage.Sqlite;
 
 namespace WxkfManager.Tests.Delivery;

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using WxkfManager.Delivery;
 using WxkfManager.Settings;
-using WxkfManager.Registry;
 using WxkfManager.Storage.Sqlite;
 
 namespace WxkfManager.Tests.Delivery;

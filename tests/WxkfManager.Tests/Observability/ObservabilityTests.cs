@@ -103,20 +103,11 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task JsonLogs_CarryOneCorrelationId_FromReceiptToDelivery()
     {
-        string logDirectory;
-        await using (var app = new ManagerApp().With("LOG_FORMAT", "json"))
+        var events = await JsonLogEventsOfAsync(async (app, corp, puppet) =>
         {
-            await app.InitializeAsync();
-            logDirectory = app.LogDirectory;
-            var corp = new TestCorp();
-            var puppet = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
             var callback = corp.Callback(puppet.KfId);
             await app.Client.PostAsync(callback.Path, callback.Content(), Ct);
-            await puppet.NextAsync();
-            await Task.Delay(300, Ct);
-        }
-
-        var events = Directory.GetFiles(logDirectory).SelectMany(File.ReadAllLines).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        });
         var queued = Assert.Single(events, e => e.GetProperty("@mt").GetString()!.StartsWith("Queued", StringComparison.Ordinal));
         var correlationId = queued.GetProperty("CorrelationId").GetString();
         Assert.False(string.IsNullOrEmpty(correlationId));
@@ -129,21 +120,12 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task JsonLogs_HaveALevelAndTheRenderedMessageOnEveryLine_AndTheGatewayPathsRequestLineCarriesTheCorrelationId()
     {
-        string logDirectory;
-        await using (var app = new ManagerApp().With("LOG_FORMAT", "json"))
+        var events = await JsonLogEventsOfAsync(async (app, corp, puppet) =>
         {
-            await app.InitializeAsync();
-            logDirectory = app.LogDirectory;
-            var corp = new TestCorp();
-            var puppet = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
             using var roger = await app.Client.PostAsync($"/callback/decrypted/{corp.CorpId}",
                 new StringContent($$"""{"token":"ENC-json-log","openKfId":"{{puppet.KfId}}"}""", System.Text.Encoding.UTF8, "application/json"), Ct);
             Assert.Equal(HttpStatusCode.OK, roger.StatusCode);
-            await puppet.NextAsync();
-            await Task.Delay(300, Ct);
-        }
-
-        var events = Directory.GetFiles(logDirectory).SelectMany(File.ReadAllLines).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        });
         Assert.All(events, e =>
         {
             Assert.False(string.IsNullOrEmpty(e.GetProperty("@l").GetString()));
@@ -157,5 +139,22 @@ public sealed class ObservabilityTests
         Assert.Equal(correlationId, request.GetProperty("CorrelationId").GetString());
 
         static string puppet_kf(JsonElement e) => e.GetProperty("KfId").GetString()!;
+    }
+
+    /// <summary>Runs <paramref name="send"/> (one callback for a fresh puppet) against a manager writing JSON logs, waits for the delivery, and returns every log event.</summary>
+    private static async Task<List<JsonElement>> JsonLogEventsOfAsync(Func<ManagerApp, TestCorp, PuppetStub.Puppet, Task> send)
+    {
+        string logDirectory;
+        await using (var app = new ManagerApp().With("LOG_FORMAT", "json"))
+        {
+            await app.InitializeAsync();
+            logDirectory = app.LogDirectory;
+            var corp = new TestCorp();
+            var puppet = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
+            await send(app, corp, puppet);
+            await puppet.NextAsync();
+            await Task.Delay(300, Ct);
+        }
+        return Directory.GetFiles(logDirectory).SelectMany(File.ReadAllLines).Select(line => JsonDocument.Parse(line).RootElement).ToList();
     }
 }
