@@ -18,7 +18,7 @@ public sealed record PuppetEntry(PuppetRegistration Registration, WeComCrypto Cr
 /// callbacks naming them do not cost a store read each; applying a registration forgets its kfId and corp.
 /// </summary>
 public sealed class PuppetDirectory(
-    IPuppetRegistry registry, TimeProvider time, ILogger<PuppetDirectory> logger, IOptions<RegistrationOptions>? options = null)
+    IPuppetRegistry registry, TimeProvider time, ILogger<PuppetDirectory> logger, IOptions<RegistrationOptions>? options = null) : IDisposable
 {
     private static readonly TimeSpan MinimumMissRefreshInterval = TimeSpan.FromSeconds(1);
 
@@ -374,4 +374,6 @@ public sealed class PuppetDirectory(
         keyed[(registration.CorpId, app)] = crypto;
         return new PuppetEntry(registration, crypto);
     }
+
+    public void Dispose() => _writeLock.Dispose();
 }

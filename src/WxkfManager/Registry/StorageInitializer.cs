@@ -18,7 +18,7 @@ public sealed class StorageInitializer(
     StoreStatus status,
     TimeProvider time,
     IOptions<StorageOptions> options,
-    ILogger<StorageInitializer> logger) : IHostedService
+    ILogger<StorageInitializer> logger) : IHostedService, IDisposable
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
@@ -106,7 +106,7 @@ public sealed class StorageInitializer(
         : exception is TimeoutException && exception.Message.Contains("SocketException", StringComparison.Ordinal) ? SocketError(exception)
         : exception;
 
-    private static Exception SocketError(Exception timeout)
+    private static IOException SocketError(Exception timeout)
     {
         var match = System.Text.RegularExpressions.Regex.Match(timeout.Message, @"SocketException \(\d+\): (?<message>[^\r\n]+)");
         return new IOException(match.Success ? match.Groups["message"].Value + " (no server selected in time)" : "timed out selecting a server");
@@ -126,4 +126,6 @@ public sealed class StorageInitializer(
             // Stopped while MongoDB was still out of reach: nothing was initialised, nothing to undo.
         }
     }
+
+    public void Dispose() => _stopping.Dispose();
 }

@@ -74,7 +74,7 @@ public sealed class MongoTwoReplicasTests(MongoFixture fixture) : IClassFixture<
         return claimed;
     }
 
-    private async Task<MongoDeliveryStore> OpenAsync(string uri)
+    private static async Task<MongoDeliveryStore> OpenAsync(string uri)
     {
         var store = new MongoDeliveryStore(
             Microsoft.Extensions.Options.Options.Create(new StorageOptions { MongoUri = uri }),
