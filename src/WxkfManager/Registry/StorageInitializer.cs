@@ -10,6 +10,9 @@ namespace WxkfManager.Registry;
 /// down or still starting: the service then starts anyway (so /health answers and /ready says why it is not
 /// ready) and retries with backoff, logging each try, until the server answers.
 /// </summary>
+// The host may call StopAsync after disposing its services (seen under WebApplicationFactory), and StopAsync
+// cancels _stopping; a CancellationTokenSource without a timer holds nothing that needs disposing.
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "StopAsync may follow Dispose; see above.")]
 public sealed class StorageInitializer(
     IPuppetRegistry registry,
     IDeliveryStore deliveries,
@@ -18,7 +21,7 @@ public sealed class StorageInitializer(
     StoreStatus status,
     TimeProvider time,
     IOptions<StorageOptions> options,
-    ILogger<StorageInitializer> logger) : IHostedService, IDisposable
+    ILogger<StorageInitializer> logger) : IHostedService
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
@@ -126,6 +129,4 @@ public sealed class StorageInitializer(
             // Stopped while MongoDB was still out of reach: nothing was initialised, nothing to undo.
         }
     }
-
-    public void Dispose() => _stopping.Dispose();
 }
