@@ -10,6 +10,8 @@ namespace WxkfManager.LoadTest;
 /// </summary>
 public sealed class CpuPinning
 {
+    private static readonly string[] TasksetPaths = ["/usr/bin/taskset", "/bin/taskset"];
+
     private CpuPinning(string? serviceCpus, string? generatorCpus, string description)
     {
         ServiceCpus = serviceCpus;
@@ -29,7 +31,7 @@ public sealed class CpuPinning
         {
             return new CpuPinning(null, null, $"not pinned (all {Environment.ProcessorCount} cores shared by the server and the generator)");
         }
-        var taskset = new[] { "/usr/bin/taskset", "/bin/taskset" }.FirstOrDefault(File.Exists);
+        var taskset = TasksetPaths.FirstOrDefault(File.Exists);
         if (taskset is null)
         {
             return new CpuPinning(null, null, "not pinned: taskset not found (install util-linux)");

@@ -11,6 +11,9 @@ namespace WxkfManager.Cli;
 /// </summary>
 public static class WxkfCli
 {
+    // Shell-pasteable: &, < and > stay as they are instead of \u0026 escapes.
+    private static readonly JsonSerializerOptions SignedJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static readonly HashSet<string> CredentialOptions = ["corp-id", "token", "aes-key"];
     private static readonly HashSet<string> SignOptions = [.. CredentialOptions, "open-kf-id", "sync-token", "timestamp", "nonce"];
     private static readonly HashSet<string> SendOptions = [.. SignOptions, "url"];
@@ -69,7 +72,7 @@ public static class WxkfCli
             timestamp = callback.Timestamp,
             nonce = callback.Nonce,
             body = callback.Body,
-        }, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        }, SignedJson));
         return 0;
     }
 

@@ -206,7 +206,10 @@ public sealed class WeComCrypto(string token, EncodingAesKey key)
             {
                 written += Encoding.UTF8.GetBytes(parts[index], buffer.AsSpan(written));
             }
+            // WeCom's msg_signature is SHA1 by protocol (WXBizMsgCrypt); we must compute what WeCom computes.
+#pragma warning disable CA5350
             SHA1.HashData(buffer.AsSpan(0, written), destination);
+#pragma warning restore CA5350
         }
         finally
         {

@@ -103,23 +103,23 @@ public static class TokenApi
     /// <summary>Streams WeCom's answer back with its status, content type and content disposition.</summary>
     public sealed class UpstreamResult(HttpResponseMessage upstream) : IResult
     {
-        public async Task ExecuteAsync(HttpContext context)
+        public async Task ExecuteAsync(HttpContext httpContext)
         {
-            context.Response.StatusCode = (int)upstream.StatusCode;
+            httpContext.Response.StatusCode = (int)upstream.StatusCode;
             var headers = upstream.Content.Headers;
             if (headers.ContentType is { } contentType)
             {
-                context.Response.ContentType = contentType.ToString();
+                httpContext.Response.ContentType = contentType.ToString();
             }
             if (headers.ContentDisposition is { } disposition)
             {
-                context.Response.Headers.ContentDisposition = disposition.ToString();
+                httpContext.Response.Headers.ContentDisposition = disposition.ToString();
             }
             if (headers.ContentLength is { } length)
             {
-                context.Response.ContentLength = length;
+                httpContext.Response.ContentLength = length;
             }
-            await upstream.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+            await upstream.Content.CopyToAsync(httpContext.Response.Body, httpContext.RequestAborted);
         }
     }
 }

@@ -12,7 +12,7 @@ namespace WxkfManager.Callbacks;
 /// Proves a callback came from WeCom, finds its puppet and queues it. Reads only the in-memory
 /// directory, so answering WeCom never waits on the store or on a puppet.
 /// </summary>
-public sealed class CallbackIntake(
+public sealed partial class CallbackIntake(
     PuppetDirectory directory,
     IDeliveryStore store,
     DeliveryDispatcher dispatcher,
@@ -35,7 +35,7 @@ public sealed class CallbackIntake(
         {
             return refused;
         }
-        logger.LogInformation("Callback URL verified for {CorpId}", corpId);
+        Log.UrlVerified(logger, corpId);
         return IntakeResult.Of(IntakeStatus.Verified, opened.Message!);
     }
 
@@ -54,7 +54,7 @@ public sealed class CallbackIntake(
         var signatureKey = DeliveryRecord.SignatureKeyOf(query)!;
         if (recent.Contains(signatureKey))
         {
-            logger.LogInformation("Resend of an accepted callback for {CorpId}; answered without queueing again", corpId);
+            Log.ResendAnswered(logger, corpId);
             return IntakeResult.Of(IntakeStatus.Duplicate, "already queued");
         }
         var kfEvent = CallbackEvent.TryParse(opened.Message);
@@ -64,7 +64,7 @@ public sealed class CallbackIntake(
         }
         if (!kfEvent.IsKfMessageOrEvent)
         {
-            logger.LogInformation("Ignoring event {Event} for {CorpId}: only kf_msg_or_event is forwarded", kfEvent.Event ?? "(none)", corpId);
+            Log.EventIgnored(logger, kfEvent.Event ?? "(none)", corpId);
             return IntakeResult.Of(IntakeStatus.Ignored, "event type is not forwarded");
         }
         if (!WxkfManager.Registry.WeComIds.IsOpenKfId(kfEvent.OpenKfId))
@@ -86,7 +86,7 @@ public sealed class CallbackIntake(
         var puppet = await directory.FindInCorpAsync(corpId, openKfId, cancellationToken);
         if (puppet is null || !puppet.Online)
         {
-            logger.LogWarning("Decrypted callback for {KfId}, which is not registered and online in {CorpId}; answered, not stored", openKfId, corpId);
+            Log.DecryptedForUnknownPuppet(logger, openKfId, corpId);
             return IntakeResult.Of(IntakeStatus.UnknownPuppet, "not stored");
         }
         return await RouteAsync(CallbackKind.Decrypted, corpId, openKfId, puppet, syncToken, json, query: null, cancellationToken);
@@ -112,8 +112,7 @@ public sealed class CallbackIntake(
         using var correlation = logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = id });
         if (deadReason is null && depths.Of(kfId) >= callbackOptions.Value.MaxQueuedPerPuppet)
         {
-            logger.LogWarning("Refused {Kind} callback for {KfId} in {CorpId}: its queue holds {MaxQueued} events already; the sender is told to retry",
-                kind, kfId, corpId, callbackOptions.Value.MaxQueuedPerPuppet);
+            Log.QueueFull(logger, kind, kfId, corpId, callbackOptions.Value.MaxQueuedPerPuppet);
             return IntakeResult.Of(IntakeStatus.QueueFull, "this puppet's queue is full, retry later");
         }
         // Leased to this replica in the same write, so it goes from memory to a slot without a claim.
@@ -148,8 +147,7 @@ public sealed class CallbackIntake(
         }
         catch (Exception exception) when (WxkfManager.Storage.StoreFailure.IsStoreFailure(exception))
         {
-            logger.LogError("Could not queue {Kind} callback for {KfId}: {Error}; refusing it so the sender retries",
-                kind, kfId, $"{exception.GetType().Name}: {exception.Message}");
+            Log.EnqueueFailed(logger, kind, kfId, $"{exception.GetType().Name}: {exception.Message}");
             return IntakeResult.Of(IntakeStatus.StoreUnavailable, "store unavailable, retry later");
         }
         if (record.SignatureKey is not null)
@@ -158,12 +156,12 @@ public sealed class CallbackIntake(
         }
         if (outcome == EnqueueOutcome.Duplicate)
         {
-            logger.LogInformation("Duplicate {Kind} callback for {KfId} (a resend); already queued", kind, kfId);
+            Log.Duplicate(logger, kind, kfId);
             return IntakeResult.Of(IntakeStatus.Duplicate, "already queued");
         }
         if (deadReason is not null)
         {
-            logger.LogWarning("Dead-lettered {Kind} callback {DeliveryId} for {KfId} in {CorpId}: {Reason}", kind, record.Id, kfId, corpId, deadReason);
+            Log.DeadLettered(logger, kind, record.Id, kfId, corpId, deadReason);
             return IntakeResult.Of(IntakeStatus.DeadLettered, deadReason);
         }
         depths.Queued(kfId);
@@ -176,7 +174,7 @@ public sealed class CallbackIntake(
             // It waits in the store (its puppet is waiting, or memory holds enough): the worker takes it when it may.
             signal.Notify();
         }
-        logger.LogInformation("Queued {Kind} callback {DeliveryId} for {KfId}", kind, record.Id, kfId);
+        Log.Queued(logger, kind, record.Id, kfId);
         return IntakeResult.Of(IntakeStatus.Queued, record.Id);
     }
 
@@ -192,7 +190,7 @@ public sealed class CallbackIntake(
             }
             if (!result.IsOk)
             {
-                logger.LogWarning("Callback for {CorpId} has a valid signature but cannot be opened: {Reason}", corpId, result.Status);
+                Log.Unopenable(logger, corpId, result.Status);
                 return (IntakeResult.Of(IntakeStatus.Undecryptable, result.Status.Describe()), null);
             }
             return (null, result.Message);
@@ -202,7 +200,7 @@ public sealed class CallbackIntake(
 
     private IntakeResult StoreNotReady(string corpId)
     {
-        logger.LogWarning("Callback for {CorpId} refused: the store is not ready ({Reason}); the sender will retry", corpId, storeStatus.NotReadyReason);
+        Log.StoreNotReady(logger, corpId, storeStatus.NotReadyReason);
         return IntakeResult.Of(IntakeStatus.StoreUnavailable, "store not ready, retry later");
     }
 
@@ -226,7 +224,7 @@ public sealed class CallbackIntake(
     {
         if (StaleTimestamp(query.Timestamp) is { } stale)
         {
-            logger.LogWarning("Callback for {CorpId} refused: {Reason}", corpId, stale);
+            Log.Refused(logger, corpId, stale);
             return (IntakeResult.Of(IntakeStatus.StaleTimestamp, stale), null);
         }
         if (!storeStatus.IsReady)
@@ -240,7 +238,7 @@ public sealed class CallbackIntake(
         }
         if (credentials.Count == 0)
         {
-            logger.LogWarning("Callback for {CorpId}, which has no registered puppet", corpId);
+            Log.UnknownCorp(logger, corpId);
             // Answered like a bad signature, so nobody can learn which corps are registered.
             return (IntakeResult.Of(IntakeStatus.UnknownCorp, SignatureRefusal), null);
         }
@@ -257,7 +255,7 @@ public sealed class CallbackIntake(
         {
             return found;
         }
-        logger.LogWarning("Callback for {CorpId} matches none of its {CredentialCount} registered apps' signatures", corpId, credentials.Count);
+        Log.SignatureMismatch(logger, corpId, credentials.Count);
         return (IntakeResult.Of(IntakeStatus.SignatureMismatch, SignatureRefusal), null);
     }
 }

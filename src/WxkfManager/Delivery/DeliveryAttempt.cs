@@ -10,7 +10,7 @@ namespace WxkfManager.Delivery;
 /// One leased event, one try: find its puppet, post it, record the outcome, and let <see cref="RetryPolicy"/>
 /// say what follows a failure. Writes one log line per attempt.
 /// </summary>
-public sealed class DeliveryAttempt(
+public sealed partial class DeliveryAttempt(
     IDeliveryStore store,
     PuppetDirectory directory,
     DeliveryTracker tracker,
@@ -65,7 +65,7 @@ public sealed class DeliveryAttempt(
             catch (OperationCanceledException) when (abort.IsCancellationRequested)
             {
                 await store.RescheduleAsync(record.Id, LeaseOf(record), record.Attempts, time.GetUtcNow().UtcDateTime, "interrupted by shutdown", CancellationToken.None);
-                logger.LogWarning("Shutdown interrupted delivery for {KfId}; it stays queued", record.KfId);
+                Log.InterruptedByShutdown(logger, record.KfId);
                 return;
             }
         }
@@ -80,13 +80,11 @@ public sealed class DeliveryAttempt(
             }
             var before = tracker.Succeeded(record.KfId, now);
             metrics.Delivered(record.ReceivedAt, requeuedAt: record.ExpiresAt - _options.MaxAge, deliveredAt: now);
-            logger.LogInformation("Delivered {Kind} callback for {KfId} to {Endpoint} in {ElapsedMs:F0} ms (HTTP {StatusCode}, attempt {Attempt}, {AgeMs:F0} ms after receipt)",
-                record.Kind, record.KfId, puppet.Endpoint, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.StatusCode, attempts,
+            Log.Delivered(logger, record.Kind, record.KfId, puppet.Endpoint, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.StatusCode, attempts,
                 (now - record.ReceivedAt).TotalMilliseconds);
             if (before.UnreachableSince is { } since)
             {
-                logger.LogInformation("Puppet {KfId} answers again after {OutageSeconds:F1} s unreachable; its waiting events follow",
-                    record.KfId, (now - since).TotalSeconds);
+                Log.PuppetAnswersAgain(logger, record.KfId, (now - since).TotalSeconds);
                 signal.Notify();
             }
             return;
@@ -107,8 +105,7 @@ public sealed class DeliveryAttempt(
                 await store.RescheduleAsync(record.Id, LeaseOf(record), attempts, retry.At, result.Error!, CancellationToken.None);
                 signal.RetryDueAt(retry.At);
                 metrics.DeliveryRetried();
-                logger.LogWarning("Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}, attempt {Attempt}){Unreachable}; next attempt at {NextAttemptAt:O}",
-                    record.Kind, record.KfId, puppet.Endpoint, result.Error, attempts,
+                Log.RetryScheduled(logger, record.Kind, record.KfId, puppet.Endpoint, result.Error, attempts,
                     health.UnreachableSince is { } since ? $"; puppet unreachable since {since:O}, its events wait" : "", retry.At);
                 break;
         }
@@ -124,7 +121,6 @@ public sealed class DeliveryAttempt(
             depths.Finished(record.KfId);
         }
         metrics.DeliveryDeadLettered();
-        logger.LogWarning("Dead-lettered {Kind} callback for {KfId}{Endpoint}: {Reason}",
-            record.Kind, record.KfId, endpoint is null ? "" : " at " + endpoint, reason);
+        Log.DeadLettered(logger, record.Kind, record.KfId, endpoint is null ? "" : " at " + endpoint, reason);
     }
 }

@@ -17,6 +17,9 @@ public sealed record PuppetEntry(PuppetRegistration Registration, WeComCrypto Cr
 /// kfIds and corps the store did not have are remembered for a short while (<see cref="RecentMisses"/>), so
 /// callbacks naming them do not cost a store read each; applying a registration forgets its kfId and corp.
 /// </summary>
+// _writeLock never hands out its wait handle, so disposing it frees nothing; a Dispose would only turn a
+// late caller during shutdown (a hosted service stopping after the container) into an ObjectDisposedException.
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "SemaphoreSlim without AvailableWaitHandle; see above.")]
 public sealed class PuppetDirectory(
     IPuppetRegistry registry, TimeProvider time, ILogger<PuppetDirectory> logger, IOptions<RegistrationOptions>? options = null)
 {

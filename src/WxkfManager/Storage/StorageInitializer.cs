@@ -12,6 +12,9 @@ namespace WxkfManager.Storage;
 /// down or still starting: the service then starts anyway (so /health answers and /ready says why it is not
 /// ready) and retries with backoff, logging each try, until the server answers.
 /// </summary>
+// The host may call StopAsync after disposing its services (seen under WebApplicationFactory), and StopAsync
+// cancels _stopping; a CancellationTokenSource without a timer holds nothing that needs disposing.
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "StopAsync may follow Dispose; see above.")]
 public sealed class StorageInitializer(
     IPuppetRegistry registry,
     IDeliveryStore deliveries,
@@ -108,7 +111,7 @@ public sealed class StorageInitializer(
         : exception is TimeoutException && exception.Message.Contains("SocketException", StringComparison.Ordinal) ? SocketError(exception)
         : exception;
 
-    private static Exception SocketError(Exception timeout)
+    private static IOException SocketError(Exception timeout)
     {
         var match = System.Text.RegularExpressions.Regex.Match(timeout.Message, @"SocketException \(\d+\): (?<message>[^\r\n]+)");
         return new IOException(match.Success ? match.Groups["message"].Value + " (no server selected in time)" : "timed out selecting a server");

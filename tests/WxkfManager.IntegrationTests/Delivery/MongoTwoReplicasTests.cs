@@ -76,7 +76,7 @@ public sealed class MongoTwoReplicasTests(MongoFixture fixture) : IClassFixture<
         return claimed;
     }
 
-    private async Task<MongoDeliveryStore> OpenAsync(string uri)
+    private static async Task<MongoDeliveryStore> OpenAsync(string uri)
     {
         var store = new MongoDeliveryStore(
             Options.Create(new StorageOptions { MongoUri = uri }),

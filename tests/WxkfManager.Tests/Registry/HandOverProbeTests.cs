@@ -8,7 +8,7 @@ using WxkfManager.Registry;
 namespace WxkfManager.Tests.Registry;
 
 /// <summary>Repeated ambiguous deregisters of one puppet keep one probe waiting, not one each.</summary>
-public sealed class HandOverProbeTests
+public sealed class HandOverProbeTests : IDisposable
 {
     private static readonly TimeSpan Delay = TimeSpan.FromSeconds(3);
 
@@ -100,4 +100,6 @@ public sealed class HandOverProbeTests
         public CancellationToken ApplicationStopped => CancellationToken.None;
         public void StopApplication() { }
     }
+
+    public void Dispose() => _endpoints.Dispose();
 }

@@ -30,19 +30,19 @@ public class InMemoryPuppetCollection : DispatchProxy
         return (collection, (InMemoryPuppetCollection)(object)collection);
     }
 
-    protected override object? Invoke(MethodInfo? method, object?[]? args)
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
     {
-        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(targetMethod);
         args ??= [];
-        return method.Name switch
+        return targetMethod.Name switch
         {
             "get_DocumentSerializer" => Serializer,
             "get_Settings" => new MongoCollectionSettings(),
             "get_Indexes" => IndexRecorder.For(this),
-            "FindAsync" when args[0] is FilterDefinition<PuppetDocument> filter => Find(method, filter, args[1]),
+            "FindAsync" when args[0] is FilterDefinition<PuppetDocument> filter => Find(targetMethod, filter, args[1]),
             "FindOneAndUpdateAsync" when args[0] is FilterDefinition<PuppetDocument> filter =>
-                FindOneAndUpdate(method, filter, (UpdateDefinition<PuppetDocument>)args[1]!, args[2]),
-            _ => throw new NotSupportedException($"the in-memory collection does not answer {method.Name}"),
+                FindOneAndUpdate(targetMethod, filter, (UpdateDefinition<PuppetDocument>)args[1]!, args[2]),
+            _ => throw new NotSupportedException($"the in-memory collection does not answer {targetMethod.Name}"),
         };
     }
 
@@ -200,11 +200,11 @@ public class InMemoryPuppetCollection : DispatchProxy
             return manager;
         }
 
-        protected override object? Invoke(MethodInfo? method, object?[]? args)
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
         {
-            if (method?.Name != "CreateManyAsync" || args?[0] is not IEnumerable<CreateIndexModel<PuppetDocument>> models)
+            if (targetMethod?.Name != "CreateManyAsync" || args?[0] is not IEnumerable<CreateIndexModel<PuppetDocument>> models)
             {
-                throw new NotSupportedException($"the in-memory index manager does not answer {method?.Name}");
+                throw new NotSupportedException($"the in-memory index manager does not answer {targetMethod?.Name}");
             }
             var names = new List<string>();
             foreach (var model in models)

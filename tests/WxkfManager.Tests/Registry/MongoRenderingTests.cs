@@ -11,7 +11,7 @@ namespace WxkfManager.Tests.Registry;
 /// must stay those of the original Node service's mongoose schema (kfOpenId, corpId, botEndpoint, ...), and the
 /// registry must keep working on the documents that service left behind.
 /// </summary>
-public sealed class MongoRenderingTests
+public sealed class MongoRenderingTests : IDisposable
 {
     private static readonly DateTime At = new(2024, 5, 6, 7, 8, 9, 123, DateTimeKind.Utc);
 
@@ -251,4 +251,6 @@ public sealed class MongoRenderingTests
             },
             _stored.CreatedIndexes);
     }
+
+    public void Dispose() => _registry.Dispose();
 }

@@ -49,10 +49,8 @@ internal class MongoBatchWriter<TItem, TResult> : IAsyncDisposable
     public Task<TResult> WriteAsync(TItem item, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_items.Writer.TryWrite((item, done)))
-        {
-            throw new ObjectDisposedException(nameof(MongoBatchWriter<TItem, TResult>));
-        }
+        var queued = _items.Writer.TryWrite((item, done));
+        ObjectDisposedException.ThrowIf(!queued, this);
         return done.Task.WaitAsync(cancellationToken);
     }
 

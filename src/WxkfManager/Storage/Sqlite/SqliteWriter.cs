@@ -33,10 +33,8 @@ public sealed class SqliteWriter : IAsyncDisposable
     {
         EnsureStarted();
         var pending = new PendingWrite<T>(write);
-        if (!_writes.Writer.TryWrite(pending))
-        {
-            throw new ObjectDisposedException(nameof(SqliteWriter));
-        }
+        var queued = _writes.Writer.TryWrite(pending);
+        ObjectDisposedException.ThrowIf(!queued, this);
         return cancellationToken.CanBeCanceled ? pending.Task.WaitAsync(cancellationToken) : pending.Task;
     }
 

@@ -1,0 +1,23 @@
+namespace WxkfManager.Delivery;
+
+public sealed partial class DeliveryAttempt
+{
+    /// <summary>One line per attempt: generated, so a line costs no boxing or parsing per call.</summary>
+    private static partial class Log
+    {
+        [LoggerMessage(LogLevel.Warning, "Shutdown interrupted delivery for {KfId}; it stays queued")]
+        public static partial void InterruptedByShutdown(ILogger logger, string kfId);
+
+        [LoggerMessage(LogLevel.Information, "Delivered {Kind} callback for {KfId} to {Endpoint} in {ElapsedMs:F0} ms (HTTP {StatusCode}, attempt {Attempt}, {AgeMs:F0} ms after receipt)")]
+        public static partial void Delivered(ILogger logger, CallbackKind kind, string kfId, string endpoint, double elapsedMs, int? statusCode, int attempt, double ageMs);
+
+        [LoggerMessage(LogLevel.Information, "Puppet {KfId} answers again after {OutageSeconds:F1} s unreachable; its waiting events follow")]
+        public static partial void PuppetAnswersAgain(ILogger logger, string kfId, double outageSeconds);
+
+        [LoggerMessage(LogLevel.Warning, "Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}, attempt {Attempt}){Unreachable}; next attempt at {NextAttemptAt:O}")]
+        public static partial void RetryScheduled(ILogger logger, CallbackKind kind, string kfId, string endpoint, string? reason, int attempt, string unreachable, DateTime nextAttemptAt);
+
+        [LoggerMessage(LogLevel.Warning, "Dead-lettered {Kind} callback for {KfId}{Endpoint}: {Reason}")]
+        public static partial void DeadLettered(ILogger logger, CallbackKind kind, string kfId, string endpoint, string reason);
+    }
+}
