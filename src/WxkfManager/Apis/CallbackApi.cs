@@ -66,7 +66,7 @@ public static class CallbackApi
         var result = await intake.VerifyUrlAsync(corpId, signed, echostr.Replace(' ', '+'), cancellationToken);
         RecordFailure(result, services, client);
         return result.Status == IntakeStatus.Verified
-            ? TypedResults.Text(result.Detail, "text/plain")
+            ? TypedResults.Text(result.Echostr!, "text/plain")
             : ToProblem(result, context.Response, services.Options.Value);
     }
 
@@ -99,7 +99,7 @@ public static class CallbackApi
         var result = await intake.ReceiveEncryptedAsync(corpId, signed, body, cancellationToken);
         if (result.Status == IntakeStatus.Queued)
         {
-            services.Diagnostics.Set("CorrelationId", result.Detail);
+            services.Diagnostics.Set("CorrelationId", result.DeliveryId);
         }
         RecordFailure(result, services, client);
         return IsAccepted(result.Status)
@@ -139,7 +139,7 @@ public static class CallbackApi
         var result = await intake.ReceiveDecryptedAsync(corpId, body.OpenKfId, body.Token, stored, cancellationToken);
         if (result.Status == IntakeStatus.Queued)
         {
-            services.Diagnostics.Set("CorrelationId", result.Detail);
+            services.Diagnostics.Set("CorrelationId", result.DeliveryId);
         }
         Count(result, metrics);
         return IsAccepted(result.Status)
@@ -161,11 +161,11 @@ public static class CallbackApi
                 return Refuse(StatusCodes.Status403Forbidden, CallbackIntake.SignatureRefusal);
             case IntakeStatus.QueueFull:
                 response.Headers.RetryAfter = options.QueueFullRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return Refuse(StatusCodes.Status503ServiceUnavailable, result.Detail);
+                return Refuse(StatusCodes.Status503ServiceUnavailable, result.Reason!);
             case IntakeStatus.StoreUnavailable:
-                return Refuse(StatusCodes.Status503ServiceUnavailable, result.Detail);
+                return Refuse(StatusCodes.Status503ServiceUnavailable, result.Reason!);
             default:
-                return Refuse(StatusCodes.Status400BadRequest, result.Detail);
+                return Refuse(StatusCodes.Status400BadRequest, result.Reason!);
         }
     }
 

@@ -36,7 +36,7 @@ public sealed partial class CallbackIntake(
             return refused;
         }
         Log.UrlVerified(logger, corpId);
-        return IntakeResult.Of(IntakeStatus.Verified, opened.Message!);
+        return IntakeResult.VerifiedWith(opened.Message!);
     }
 
     public async Task<IntakeResult> ReceiveEncryptedAsync(string corpId, SignedQuery query, string body, CancellationToken cancellationToken)
@@ -72,7 +72,7 @@ public sealed partial class CallbackIntake(
             return IntakeResult.Of(IntakeStatus.MalformedEvent, "kf_msg_or_event has no valid OpenKfId");
         }
         var puppet = await directory.FindInCorpAsync(corpId, kfEvent.OpenKfId, cancellationToken);
-        return await RouteAsync(CallbackKind.Encrypted, corpId, kfEvent.OpenKfId, puppet, kfEvent.Token ?? "", body, query, cancellationToken);
+        return await EnqueueForPuppetAsync(CallbackKind.Encrypted, corpId, kfEvent.OpenKfId, puppet, kfEvent.Token ?? "", body, query, cancellationToken);
     }
 
     public async Task<IntakeResult> ReceiveDecryptedAsync(string corpId, string openKfId, string syncToken, string json, CancellationToken cancellationToken)
@@ -89,14 +89,14 @@ public sealed partial class CallbackIntake(
             Log.DecryptedForUnknownPuppet(logger, openKfId, corpId);
             return IntakeResult.Of(IntakeStatus.UnknownPuppet, "not stored");
         }
-        return await RouteAsync(CallbackKind.Decrypted, corpId, openKfId, puppet, syncToken, json, query: null, cancellationToken);
+        return await EnqueueForPuppetAsync(CallbackKind.Decrypted, corpId, openKfId, puppet, syncToken, json, query: null, cancellationToken);
     }
 
     /// <summary>
     /// Writes the event to the durable queue before the sender is answered. An event for a puppet that is
     /// gone or unknown goes straight to the dead letters, visible and replayable, and is never sent on its own.
     /// </summary>
-    private async Task<IntakeResult> RouteAsync(
+    private async Task<IntakeResult> EnqueueForPuppetAsync(
         CallbackKind kind, string corpId, string kfId, PuppetRegistration? puppet, string syncToken, string body, SignedQuery? query,
         CancellationToken cancellationToken)
     {
@@ -175,7 +175,7 @@ public sealed partial class CallbackIntake(
             signal.Notify();
         }
         Log.Queued(logger, kind, record.Id, kfId);
-        return IntakeResult.Of(IntakeStatus.Queued, record.Id);
+        return IntakeResult.QueuedAs(record.Id);
     }
 
     /// <summary>The opened message or the refusal, or null when no credentials' signature matches.</summary>

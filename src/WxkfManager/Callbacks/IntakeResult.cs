@@ -32,8 +32,16 @@ public enum IntakeStatus
     UnknownPuppet,
 }
 
-/// <summary>What became of a callback; Detail is the short reason a client may see (never a secret).</summary>
-public readonly record struct IntakeResult(IntakeStatus Status, string Detail)
+/// <summary>
+/// What became of a callback: its status, and what goes with it. <see cref="Reason"/> is the short reason a client
+/// may see (never a secret); <see cref="DeliveryId"/> is a queued event's id (its correlation id);
+/// <see cref="Echostr"/> is the decrypted answer to WeCom's URL verification.
+/// </summary>
+public readonly record struct IntakeResult(IntakeStatus Status, string? Reason = null, string? DeliveryId = null, string? Echostr = null)
 {
-    public static IntakeResult Of(IntakeStatus status, string detail) => new(status, detail);
+    public static IntakeResult Of(IntakeStatus status, string reason) => new(status, Reason: reason);
+
+    public static IntakeResult QueuedAs(string deliveryId) => new(IntakeStatus.Queued, DeliveryId: deliveryId);
+
+    public static IntakeResult VerifiedWith(string echostr) => new(IntakeStatus.Verified, Echostr: echostr);
 }

@@ -61,11 +61,11 @@ public sealed class TestEventSimulator(
         if (result.Status != IntakeStatus.Queued)
         {
             metrics.TestEventSent("refused");
-            logger.LogWarning("Test event for {KfId} not queued: {IntakeStatus} ({Reason})", puppet.KfId, result.Status, result.Detail);
+            logger.LogWarning("Test event for {KfId} not queued: {IntakeStatus} ({Reason})", puppet.KfId, result.Status, result.Reason);
             return Outcome(puppet, syncToken, result, deliveryId: null, record: null, started);
         }
 
-        var deliveryId = result.Detail;
+        var deliveryId = result.DeliveryId!;
         var record = await WaitForOutcomeAsync(deliveryId, wait, cancellationToken);
         var label = record?.State switch
         {
@@ -132,7 +132,7 @@ public sealed class TestEventSimulator(
             puppet.Endpoint,
             syncToken,
             Intake: intakeResult.Status.ToString(),
-            IntakeDetail: intakeResult.Status == IntakeStatus.Queued ? null : intakeResult.Detail,
+            IntakeDetail: intakeResult.Reason,
             deliveryId,
             state,
             Delivered: record?.State == DeliveryState.Delivered,
