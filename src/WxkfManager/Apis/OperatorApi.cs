@@ -93,13 +93,14 @@ public static class OperatorApi
             stats.OldestPendingReceivedAt is { } oldest ? Math.Round((now - oldest).TotalSeconds, 3) : null));
     }
 
-    public static async Task<Ok<List<PuppetDeliveryView>>> GetPuppets(
-        IPuppetRegistry registry, IDeliveryStore store, DeliveryTracker tracker, CancellationToken cancellationToken)
+    public sealed record PuppetDeliveryServices(IPuppetRegistry Registry, IDeliveryStore Store, DeliveryTracker Tracker);
+
+    public static async Task<Ok<List<PuppetDeliveryView>>> GetPuppets([AsParameters] PuppetDeliveryServices services, CancellationToken cancellationToken)
     {
-        var puppets = await registry.ListAsync(cancellationToken);
-        var waiting = await store.CountPendingByPuppetAsync(cancellationToken);
+        var puppets = await services.Registry.ListAsync(cancellationToken);
+        var waiting = await services.Store.CountPendingByPuppetAsync(cancellationToken);
         return TypedResults.Ok(puppets
-            .Select(p => new PuppetDeliveryView(p.KfId, p.CorpId, p.Endpoint, p.Online, tracker.For(p.KfId, waiting.GetValueOrDefault(p.KfId))))
+            .Select(p => new PuppetDeliveryView(p.KfId, p.CorpId, p.Endpoint, p.Online, services.Tracker.For(p.KfId, waiting.GetValueOrDefault(p.KfId))))
             .ToList());
     }
 

@@ -90,11 +90,15 @@ public static class ConsoleApi
 
     private static DateTime? Later(DateTime? a, DateTime? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
-    public static async Task<Ok<QueueOverview>> GetQueue(IDeliveryStore store, IQueueBreakdown queue, TimeProvider time, CancellationToken cancellationToken)
+    public sealed record QueueServices(IDeliveryStore Store, IQueueBreakdown Queue, TimeProvider Time);
+
+    public sealed record TokenServices(IPuppetRegistry Registry, AccessTokenService Tokens, TimeProvider Time);
+
+    public static async Task<Ok<QueueOverview>> GetQueue([AsParameters] QueueServices services, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var stats = await store.GetStatsAsync(now, cancellationToken);
-        var byPuppet = await queue.ByKfIdAsync(now, cancellationToken);
+        var now = services.Time.GetUtcNow().UtcDateTime;
+        var stats = await services.Store.GetStatsAsync(now, cancellationToken);
+        var byPuppet = await services.Queue.ByKfIdAsync(now, cancellationToken);
         return TypedResults.Ok(new QueueOverview(
             stats.Pending + stats.Leased,
             byPuppet.Values.Sum(c => c.Due),
@@ -107,12 +111,11 @@ public static class ConsoleApi
     public static Ok<LiveView> GetLive(LiveSamples samples, Microsoft.Extensions.Options.IOptions<ConsoleOptions> options) =>
         TypedResults.Ok(new LiveView(options.Value.LiveSampleInterval.TotalSeconds, samples.Points()));
 
-    public static async Task<Ok<List<CorpTokenView>>> GetTokens(
-        IPuppetRegistry registry, AccessTokenService tokens, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<Ok<List<CorpTokenView>>> GetTokens([AsParameters] TokenServices services, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var puppetsByCorp = (await registry.ListAsync(cancellationToken)).CountBy(p => p.CorpId).ToDictionary(StringComparer.Ordinal);
-        var cached = tokens.CachedTokens().Where(t => t.ExpiresAt > now).ToLookup(t => t.CorpId, StringComparer.Ordinal);
+        var now = services.Time.GetUtcNow().UtcDateTime;
+        var puppetsByCorp = (await services.Registry.ListAsync(cancellationToken)).CountBy(p => p.CorpId).ToDictionary(StringComparer.Ordinal);
+        var cached = services.Tokens.CachedTokens().Where(t => t.ExpiresAt > now).ToLookup(t => t.CorpId, StringComparer.Ordinal);
         var corps = puppetsByCorp.Keys.Union(cached.Select(g => g.Key), StringComparer.Ordinal).Order(StringComparer.Ordinal);
         return TypedResults.Ok(corps.Select(corpId =>
         {
