@@ -43,6 +43,9 @@ public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
     private readonly ConcurrentDictionary<string, byte> _waiting = new(StringComparer.Ordinal);
     private readonly DeliveryOptions _options = options.Value;
 
+    /// <summary>Puppets with a health entry on this replica.</summary>
+    internal int Remembered => _byKfId.Count;
+
     public PuppetHealth HealthOf(string kfId) => _byKfId.GetValueOrDefault(kfId) ?? PuppetHealth.Unknown;
 
     public PuppetDeliveryState For(string kfId, int waiting = 0) => PuppetDeliveryState.From(HealthOf(kfId), waiting);
@@ -65,6 +68,7 @@ public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
                 // A hold that ran out: drop it from the index (re-added should the puppet stop answering).
                 _waiting.TryRemove(kfId, out _);
                 Index(kfId, now);
+                ForgetIfNothingToRemember(kfId);
             }
         }
         return waiting;
@@ -124,6 +128,19 @@ public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
     {
         _byKfId.Clear();
         _waiting.Clear();
+    }
+
+    /// <summary>
+    /// A puppet whose hold ran out before any delivery has nothing to remember: its entry goes, so a fleet that registers
+    /// and stays quiet costs no health entries (<see cref="HealthOf"/> answers Unknown for it, as before).
+    /// </summary>
+    private void ForgetIfNothingToRemember(string kfId)
+    {
+        if (_byKfId.TryGetValue(kfId, out var health) && health with { HoldUntil = null } == PuppetHealth.Unknown)
+        {
+            // Only that very entry: one that changed meanwhile (a delivery began) stays.
+            _byKfId.TryRemove(new KeyValuePair<string, PuppetHealth>(kfId, health));
+        }
     }
 
     /// <summary>Keeps the puppet in the waiting index exactly while its health says it waits.</summary>

@@ -35,7 +35,7 @@ public sealed class PuppetDirectory(
     private readonly record struct AppKey(string Token, string EncodingAesKey);
 
     // Apps[i] is the key of Credentials[i].
-    private sealed record CorpView(WeComCrypto[] Credentials, AppKey[] Apps, string[] Secrets, int PuppetCount);
+    private sealed record CorpView(string CorpId, WeComCrypto[] Credentials, AppKey[] Apps, string[] Secrets, int PuppetCount);
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<string, PuppetEntry> _byKfId = new(StringComparer.Ordinal);
@@ -337,7 +337,7 @@ public sealed class PuppetDirectory(
             .DistinctBy(AppOf)
             .ToArray();
         var secrets = entries.Select(e => e.Registration.CorpSecret).Distinct().ToArray();
-        _byCorp[corpId] = new CorpView([.. apps.Select(e => e.Crypto)], [.. apps.Select(AppOf)], secrets, entries.Count);
+        _byCorp[corpId] = new CorpView(corpId, [.. apps.Select(e => e.Crypto)], [.. apps.Select(AppOf)], secrets, entries.Count);
     }
 
     private static RecentMisses MissesOf(IOptions<RegistrationOptions>? options, TimeProvider time)
@@ -348,6 +348,28 @@ public sealed class PuppetDirectory(
 
     private static bool IsOnlineIn(PuppetEntry? entry, string corpId) => entry is { Registration.Online: true } && entry.Registration.CorpId == corpId;
 
+    /// <summary>
+    /// Puppets of one corp repeat its id, its secret and their app's token and key: the directory holds one copy of
+    /// each (the corp's view already has them), not one per puppet; a fleet of 100,000 over 1,000 corps saves ~20 MB.
+    /// </summary>
+    private PuppetRegistration SharingCorpStrings(PuppetRegistration registration)
+    {
+        if (!_byCorp.TryGetValue(registration.CorpId, out var corp))
+        {
+            return registration;
+        }
+        var appIndex = Array.IndexOf(corp.Apps, new AppKey(registration.Token, registration.EncodingAesKey));
+        var secretIndex = Array.IndexOf(corp.Secrets, registration.CorpSecret);
+        var (token, key) = appIndex >= 0 ? (corp.Apps[appIndex].Token, corp.Apps[appIndex].EncodingAesKey) : (registration.Token, registration.EncodingAesKey);
+        var secret = secretIndex >= 0 ? corp.Secrets[secretIndex] : registration.CorpSecret;
+        if (ReferenceEquals(corp.CorpId, registration.CorpId) && ReferenceEquals(token, registration.Token)
+            && ReferenceEquals(key, registration.EncodingAesKey) && ReferenceEquals(secret, registration.CorpSecret))
+        {
+            return registration;
+        }
+        return registration with { CorpId = corp.CorpId, CorpSecret = secret, Token = token, EncodingAesKey = key };
+    }
+
     private static AppKey AppOf(PuppetEntry entry) => new(entry.Registration.Token, entry.Registration.EncodingAesKey);
 
     /// <summary>
@@ -356,6 +378,7 @@ public sealed class PuppetDirectory(
     /// </summary>
     private PuppetEntry? ToEntry(PuppetRegistration registration, PuppetEntry? previous, Dictionary<(string, AppKey), WeComCrypto> keyed)
     {
+        registration = SharingCorpStrings(registration);
         var app = new AppKey(registration.Token, registration.EncodingAesKey);
         if (previous is not null && AppOf(previous) == app)
         {
