@@ -50,7 +50,7 @@ public static class FleetScenario
 
         await RegisterUpToAsync(targets.Length);
         await Task.Delay(TimeSpan.FromSeconds(1)); // Past Registration__ReleaseDelay.
-        await WarmUpAsync(service, fleet, targets, options);
+        await Phase.WarmUpAsync(service.Process, fleet, targets, options, "fwarm");
         var small = await Phase.RunAsync($"service, {registered} registered", service.Process, fleet, targets, "fsmall", 0, options);
 
         await RegisterUpToAsync(options.FleetSize);
@@ -63,14 +63,6 @@ public static class FleetScenario
             large = await Phase.RunAsync($"service, {registered} registered", service.Process, fleet, targets, "flarge", 0, options);
         }
         return new Report(registered, options.FleetSize, blocks, rss, peak, small, large, registered < options.FleetSize);
-    }
-
-    private static async Task WarmUpAsync(ServiceUnderTest service, PuppetFleet fleet, IReadOnlyList<Puppet> targets, LoadOptions options)
-    {
-        var warmup = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(targets, options.Warmup), "fwarm");
-        var result = await LoadGenerator.RunAsync(service.Process.BaseAddress, warmup, options.Connections, 0, TimeSpan.FromSeconds(120));
-        await Phase.AwaitDeliveryAsync(fleet, warmup, result, _ => true, Phase.DrainLimit(options));
-        fleet.Reset();
     }
 
     public static void Print(LoadOptions options, CpuPinning pinning, Report report)

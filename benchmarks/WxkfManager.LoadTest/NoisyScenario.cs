@@ -29,7 +29,7 @@ public static class NoisyScenario
             var broken = holes.BaseUrls.Select((url, i) => new Puppet($"wkbroken{i:D6}", brokenCorp, url)).ToArray();
             await service.RegisterAsync([.. healthy, .. broken]);
             await Task.Delay(TimeSpan.FromSeconds(1)); // Past Registration__ReleaseDelay.
-            await WarmUpAsync(service, fleet, healthy, options);
+            await Phase.WarmUpAsync(service.Process, fleet, healthy, options, $"nwarm{Stopwatch.GetTimestamp()}");
 
             alone = await RunMixAsync("healthy alone", service, fleet, healthy, broken, 0, "alone", options);
             beside = await RunMixAsync($"healthy beside {options.Broken} broken", service, fleet, healthy, broken, options.BrokenRate, "beside", options);
@@ -47,7 +47,7 @@ public static class NoisyScenario
             var held = holes.BaseUrls.Select((url, i) => new Puppet($"wkheld{i:D6}", heldCorp, url)).ToArray();
             await service.RegisterAsync([.. healthy, .. held]);
             await Task.Delay(TimeSpan.FromSeconds(1));
-            await WarmUpAsync(service, fleet, healthy, options);
+            await Phase.WarmUpAsync(service.Process, fleet, healthy, options, $"nwarm{Stopwatch.GetTimestamp()}");
             Console.Error.WriteLine($"  {held.Length} black holes, 10 events each, then one healthy event");
             var backlog = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(held, held.Length * 10), "held");
             var heldResult = await LoadGenerator.RunAsync(service.Process.BaseAddress, backlog, options.Connections, 0, TimeSpan.FromSeconds(30));
@@ -100,14 +100,6 @@ public static class NoisyScenario
         fleet.Reset();
         Console.Error.WriteLine($"    healthy delivered {delivery.Delivered}/{delivery.Expected}, p99 {Stats.F(Stats.Percentile(delivery.LatenciesMs, 99))} ms");
         return new PhaseOutcome(name, $"{total}/s", result, delivery, service.Process.PeakRssMiB(), cpu * 1000 / Math.Max(1, result.Acked), false);
-    }
-
-    private static async Task WarmUpAsync(ServiceUnderTest service, PuppetFleet fleet, IReadOnlyList<Puppet> targets, LoadOptions options)
-    {
-        var warmup = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(targets, options.Warmup), $"nwarm{Stopwatch.GetTimestamp()}");
-        var result = await LoadGenerator.RunAsync(service.Process.BaseAddress, warmup, options.Connections, 0, TimeSpan.FromSeconds(120));
-        await Phase.AwaitDeliveryAsync(fleet, warmup, result, _ => true, Phase.DrainLimit(options));
-        fleet.Reset();
     }
 
     public static void Print(LoadOptions options, CpuPinning pinning, Report report)

@@ -19,6 +19,21 @@ public sealed record PhaseOutcome(string Server, string LoadName, LoadResult Res
 
 public static class Phase
 {
+    /// <summary>
+    /// <see cref="LoadOptions.Warmup"/> requests as fast as answered, so JIT tiering and connection set-up are not measured;
+    /// waits for their delivery when there is a fleet to deliver to, then forgets them.
+    /// </summary>
+    public static async Task WarmUpAsync(ChildProcess server, PuppetFleet? fleet, IReadOnlyList<Puppet> puppets, LoadOptions options, string label)
+    {
+        var warmup = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(puppets, options.Warmup), label);
+        var result = await LoadGenerator.RunAsync(server.BaseAddress, warmup, options.Connections, 0, TimeSpan.FromSeconds(120));
+        if (fleet is not null)
+        {
+            await AwaitDeliveryAsync(fleet, warmup, result, _ => true, DrainLimit(options));
+            fleet.Reset();
+        }
+    }
+
     /// <summary>Requests per second prepared for an as-fast-as-answered phase: more than any server here answers on 2 cores.</summary>
     public const int MaxRatePrepared = 15_000;
 

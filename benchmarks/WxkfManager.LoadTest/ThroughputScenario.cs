@@ -24,7 +24,7 @@ public static class ThroughputScenario
         await using (var forwarder = await ChildProcess.StartAsync("forwarder", pinning,
             [self, "--forwarder-server", forwarderPort.ToString(CultureInfo.InvariantCulture), fleet.BaseUrl], forwarderPort, new Dictionary<string, string>(), "/ready"))
         {
-            await WarmUpAsync(forwarder, fleet, puppets, options);
+            await Phase.WarmUpAsync(forwarder, fleet, puppets, options, $"warm{forwarder.Name}");
             foreach (var rate in rates ?? [0])
             {
                 outcomes.Add(await Phase.RunAsync("forwarder", forwarder, fleet, puppets, $"fw{rate}x", rate, options));
@@ -42,7 +42,7 @@ public static class ThroughputScenario
         {
             await service.RegisterAsync(puppets);
             await Task.Delay(TimeSpan.FromSeconds(1)); // Past Registration__ReleaseDelay, which holds a new puppet's first events.
-            await WarmUpAsync(service.Process, fleet, puppets, options);
+            await Phase.WarmUpAsync(service.Process, fleet, puppets, options, $"warm{service.Process.Name}");
             foreach (var rate in rates)
             {
                 outcomes.Add(await Phase.RunAsync("service", service.Process, fleet, puppets, $"sv{rate}x", rate, options));
@@ -53,25 +53,13 @@ public static class ThroughputScenario
         await using (var endpoint = await ChildProcess.StartAsync("endpoint", pinning,
             [self, "--baseline-server", endpointPort.ToString(CultureInfo.InvariantCulture)], endpointPort, new Dictionary<string, string>(), "/ready"))
         {
-            await WarmUpAsync(endpoint, null, puppets, options);
+            await Phase.WarmUpAsync(endpoint, null, puppets, options, $"warm{endpoint.Name}");
             foreach (var rate in rates)
             {
                 outcomes.Add(await Phase.RunAsync("endpoint", endpoint, null, puppets, $"ep{rate}x", rate, options));
             }
         }
         return outcomes;
-    }
-
-    /// <summary>2,000 requests as fast as answered, so JIT and connection set-up are not measured; waits for their delivery.</summary>
-    private static async Task WarmUpAsync(ChildProcess server, PuppetFleet? fleet, IReadOnlyList<Puppet> puppets, LoadOptions options)
-    {
-        var warmup = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(puppets, options.Warmup), $"warm{server.Name}");
-        var result = await LoadGenerator.RunAsync(server.BaseAddress, warmup, options.Connections, 0, TimeSpan.FromSeconds(120));
-        if (fleet is not null)
-        {
-            await Phase.AwaitDeliveryAsync(fleet, warmup, result, _ => true, Phase.DrainLimit(options));
-            fleet.Reset();
-        }
     }
 
     public static void Report(LoadOptions options, CpuPinning pinning, List<PhaseOutcome> outcomes)

@@ -67,9 +67,7 @@ public sealed class SqliteDatabase : IStoreWriteCheck
     /// Why a write would fail now, or null: the data directory must take a file (not read-only, not full) and the
     /// database must take a write lock (no other process holding it). Reading alone would still succeed.
     /// </summary>
-    public Task<string?> WhyNotWritableAsync(CancellationToken cancellationToken) => CheckWritableAsync(cancellationToken);
-
-    public async Task<string?> CheckWritableAsync(CancellationToken cancellationToken)
+    public async Task<string?> WhyNotWritableAsync(CancellationToken cancellationToken)
     {
         var probe = System.IO.Path.Combine(DirectoryPath, $".ready-{Guid.NewGuid():N}");
         try
