@@ -7,7 +7,7 @@ namespace WxkfManager.LoadTest;
 /// --scenario throughput|fleet|noisy|all, --service path/to/WxkfManager.dll, --service-cpus 0-3,
 /// --puppets 1000, --seconds 5, --connections 32, --rate 0 (throughput: 0 runs max, 1,000/s and half the
 /// forwarder's max; N runs only N/s), --fleet 100000, --corps 1000, --fleet-budget 300,
-/// --broken 50, --broken-rate 20, --healthy-rate 1000, --held 40, --lone-timeout 60, --warmup 20000, --label text.
+/// --broken 50, --broken-rate 20, --healthy-rate 1000, --held 40, --lone-timeout 60, --warmup 20000 (per round), --warmup-rounds 10, --label text.
 /// </summary>
 public sealed record LoadOptions(
     string Scenario,
@@ -26,6 +26,7 @@ public sealed record LoadOptions(
     int Held,
     int LoneTimeoutSeconds,
     int Warmup,
+    int WarmupRounds,
     string Label)
 {
     public static readonly string[] Scenarios = ["throughput", "fleet", "noisy", "all"];
@@ -66,6 +67,7 @@ public sealed record LoadOptions(
             LoneTimeoutSeconds: Int("lone-timeout", 60),
             // Enough for .NET's tiered JIT to reach its optimized code on every server before anything is measured.
             Warmup: Int("warmup", 20_000),
+            WarmupRounds: Int("warmup-rounds", 10),
             Label: Get("label", ""));
     }
 }

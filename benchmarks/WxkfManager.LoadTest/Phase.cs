@@ -17,22 +17,47 @@ public sealed record DeliveryOutcome(int Expected, int Delivered, double Sustain
 /// <param name="RanOut">The generator sent every prepared request before the phase's time was up.</param>
 public sealed record PhaseOutcome(string Server, string LoadName, LoadResult Result, DeliveryOutcome Delivery, double PeakRssMiB, double CpuMsPerEvent, bool RanOut);
 
+/// <summary>How long a server was warmed up, and its CPU per request in each round.</summary>
+public sealed record WarmUp(string Server, int Requests, IReadOnlyList<double> CpuMsByRound);
+
 public static class Phase
 {
     /// <summary>
-    /// <see cref="LoadOptions.Warmup"/> requests as fast as answered, so JIT tiering and connection set-up are not measured;
-    /// waits for their delivery when there is a fleet to deliver to, then forgets them.
+    /// Rounds of <see cref="LoadOptions.Warmup"/> requests as fast as answered, until the server's CPU per request stops
+    /// falling (under 5% better than its best round so far) or <see cref="LoadOptions.WarmupRounds"/> rounds: .NET's tiered
+    /// JIT keeps promoting hot code for a long while on a busy core, and what is measured should be the steady state.
+    /// Waits for each round's delivery when there is a fleet to deliver to, then forgets it.
     /// </summary>
-    public static async Task WarmUpAsync(ChildProcess server, PuppetFleet? fleet, IReadOnlyList<Puppet> puppets, LoadOptions options, string label)
+    public static async Task<WarmUp> WarmUpAsync(ChildProcess server, PuppetFleet? fleet, IReadOnlyList<Puppet> puppets, LoadOptions options, string label)
     {
-        var warmup = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(puppets, options.Warmup), label);
-        var result = await LoadGenerator.RunAsync(server.BaseAddress, warmup, options.Connections, 0, TimeSpan.FromSeconds(120));
-        if (fleet is not null)
+        var costs = new List<double>();
+        var rounds = Math.Max(1, options.WarmupRounds);
+        for (var round = 1; round <= rounds; round++)
         {
-            await AwaitDeliveryAsync(fleet, warmup, result, _ => true, DrainLimit(options));
-            fleet.Reset();
+            var warmup = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(puppets, options.Warmup), $"{label}r{round}");
+            var cpuBefore = server.CpuSeconds();
+            var result = await LoadGenerator.RunAsync(server.BaseAddress, warmup, options.Connections, 0, TimeSpan.FromSeconds(120));
+            var cost = result.Acked == 0 ? double.NaN : (server.CpuSeconds() - cpuBefore) * 1000 / result.Acked;
+            if (fleet is not null)
+            {
+                await AwaitDeliveryAsync(fleet, warmup, result, _ => true, DrainLimit(options));
+                fleet.Reset();
+            }
+            var settled = costs.Count > 0 && !(cost < costs.Min() * 0.95);
+            costs.Add(cost);
+            if (settled)
+            {
+                break;
+            }
         }
+        var outcome = new WarmUp(server.Name, costs.Count * options.Warmup, costs);
+        Console.Error.WriteLine($"  {server.Name}: warmed up with {outcome.Requests} requests, CPU ms/request by round {string.Join(" → ", costs.Select(c => Stats.F(c, "F3")))}");
+        WarmUps.Add(outcome);
+        return outcome;
     }
+
+    /// <summary>Every warm-up of this run, for the report.</summary>
+    public static List<WarmUp> WarmUps { get; } = [];
 
     /// <summary>Requests per second prepared for an as-fast-as-answered phase: more than any server here answers on 2 cores.</summary>
     public const int MaxRatePrepared = 15_000;

@@ -80,6 +80,14 @@ public static class ThroughputScenario
                 + $"{Stats.F(r.Percentile(50))} / {Stats.F(r.Percentile(99))} / {Stats.F(r.Max)} | {Stats.F(o.PeakRssMiB, "F0")} | {Stats.F(o.CpuMsPerEvent, "F3")} |");
         }
         Console.WriteLine();
+        Console.WriteLine($"Warm-up before the first phase, in rounds of {options.Warmup} requests as fast as answered until the server's CPU per request "
+            + "stopped falling by 5% or more (server: requests, CPU ms/request by round):");
+        Console.WriteLine();
+        foreach (var warmUp in Phase.WarmUps)
+        {
+            Console.WriteLine($"- {warmUp.Server}: {warmUp.Requests}, {string.Join(" → ", warmUp.CpuMsByRound.Select(c => Stats.F(c, "F3")))}");
+        }
+        Console.WriteLine();
         Console.WriteLine("Ratios service / forwarder (same load, same run):");
         Console.WriteLine();
         Console.WriteLine("| load | answered/s | delivered/s sustained | ack p50 | ack p99 | peak RSS | CPU per event |");

@@ -29,6 +29,13 @@ public static class MetricsExtensions
         ["dotnet.timer.count"] = "dotnet.timers",
     };
 
+    /// <summary>
+    /// Label combinations kept per metric. No label here carries a puppet or corp id, so the widest (HTTP route × method
+    /// × status) stays in the low hundreds; OpenTelemetry's default of 2,000 reserves ~140 KB per metric up front, ~5 MB
+    /// in all. Past the limit a metric adds to one overflow series (otel_metric_overflow="true") and loses no count.
+    /// </summary>
+    public const int SeriesPerMetric = 500;
+
     public static IServiceCollection AddManagerMetrics(this IServiceCollection services)
     {
         services.AddMetrics();
@@ -51,8 +58,11 @@ public static class MetricsExtensions
             var ours = provider.GetRequiredService<IMeterFactory>();
             builder.AddView(instrument =>
                 instrument.Meter.Scope is not null && !ReferenceEquals(instrument.Meter.Scope, ours) ? MetricStreamConfiguration.Drop
-                : RuntimeRenames.TryGetValue(instrument.Name, out var name) ? new MetricStreamConfiguration { Name = name }
-                : null);
+                : new MetricStreamConfiguration
+                {
+                    Name = RuntimeRenames.GetValueOrDefault(instrument.Name),
+                    CardinalityLimit = SeriesPerMetric,
+                });
         });
         services.AddSingleton(provider =>
         {

@@ -1,4 +1,6 @@
-using System.Collections.Concurrent;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using WxkfManager.Settings;
 
@@ -9,24 +11,67 @@ namespace WxkfManager.Security;
 /// window is answered from here without touching the store; the store's own deduplication still catches
 /// what this forgot or another replica saw.
 /// </summary>
+/// <remarks>
+/// Each signature is kept as 128 bits of its SHA-256, not as its string: at the default 100,000 that is
+/// about 6 MB instead of about 22 MB (docs/benchmarks.md). Two different callbacks share a fingerprint
+/// with a probability of about 2⁻⁹⁴ at that size.
+/// </remarks>
 public sealed class RecentCallbacks(IOptions<CallbackOptions> options)
 {
-    private readonly ConcurrentDictionary<string, byte> _seen = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<string> _order = new();
+    private readonly Lock _lock = new();
+    private readonly HashSet<UInt128> _seen = [];
+    private readonly Queue<UInt128> _order = new();
     private readonly int _capacity = options.Value.RecentCallbackCacheSize;
 
-    public bool Contains(string signatureKey) => _seen.ContainsKey(signatureKey);
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _seen.Count;
+            }
+        }
+    }
+
+    public bool Contains(string signatureKey)
+    {
+        if (_capacity == 0)
+        {
+            return false;
+        }
+        var fingerprint = Fingerprint(signatureKey);
+        lock (_lock)
+        {
+            return _seen.Contains(fingerprint);
+        }
+    }
 
     public void Add(string signatureKey)
     {
-        if (_capacity == 0 || !_seen.TryAdd(signatureKey, 0))
+        if (_capacity == 0)
         {
             return;
         }
-        _order.Enqueue(signatureKey);
-        while (_order.Count > _capacity && _order.TryDequeue(out var oldest))
+        var fingerprint = Fingerprint(signatureKey);
+        lock (_lock)
         {
-            _seen.TryRemove(oldest, out _);
+            if (!_seen.Add(fingerprint))
+            {
+                return;
+            }
+            _order.Enqueue(fingerprint);
+            while (_order.Count > _capacity)
+            {
+                _seen.Remove(_order.Dequeue());
+            }
         }
+    }
+
+    private static UInt128 Fingerprint(string signatureKey)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(MemoryMarshal.AsBytes(signatureKey.AsSpan()), hash);
+        return BinaryPrimitives.ReadUInt128LittleEndian(hash);
     }
 }
