@@ -144,9 +144,36 @@ public sealed class ChildProcess : IAsyncDisposable
     public double RssMiB() => StatusKiB("VmRSS:") / 1024.0;
 
     /// <summary>User plus system CPU time the process has used so far, in seconds (from /proc/pid/stat).</summary>
-    public double CpuSeconds()
+    public double CpuSeconds() => CpuSecondsOf(File.ReadAllText($"/proc/{_process.Id}/stat"));
+
+    /// <summary>
+    /// CPU seconds used so far by the process's threads whose name starts with <paramref name="prefix"/>
+    /// (/proc/pid/task/*/stat; Linux keeps the first 15 characters of a thread's name).
+    /// </summary>
+    public double ThreadCpuSeconds(string prefix)
     {
-        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var total = 0.0;
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{_process.Id}/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var open = stat.IndexOf('(', StringComparison.Ordinal);
+                if (stat[(open + 1)..stat.LastIndexOf(')')].StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    total += CpuSecondsOf(stat);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The thread ended while we looked.
+            }
+        }
+        return total;
+    }
+
+    private static double CpuSecondsOf(string stat)
+    {
         // Fields after the command name, which is in parentheses and may hold spaces: utime is the 14th field, stime the 15th.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);

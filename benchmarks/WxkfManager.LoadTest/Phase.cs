@@ -15,7 +15,9 @@ public sealed record DeliveryOutcome(int Expected, int Delivered, double Sustain
 
 /// <summary>One load phase against one server: what the generator saw, how delivery went, and the server's cost.</summary>
 /// <param name="RanOut">The generator sent every prepared request before the phase's time was up.</param>
-public sealed record PhaseOutcome(string Server, string LoadName, LoadResult Result, DeliveryOutcome Delivery, double PeakRssMiB, double CpuMsPerEvent, bool RanOut);
+/// <param name="StoreCpuMsPerEvent">Of <paramref name="CpuMsPerEvent"/>, what the service's own SQLite threads (writer, checkpoints) used.</param>
+public sealed record PhaseOutcome(string Server, string LoadName, LoadResult Result, DeliveryOutcome Delivery, double PeakRssMiB, double CpuMsPerEvent, bool RanOut,
+    double StoreCpuMsPerEvent = double.NaN);
 
 /// <summary>How long a server was warmed up, and its CPU per request in each round.</summary>
 public sealed record WarmUp(string Server, int Requests, IReadOnlyList<double> CpuMsByRound);
@@ -60,7 +62,7 @@ public static class Phase
     public static List<WarmUp> WarmUps { get; } = [];
 
     /// <summary>Requests per second prepared for an as-fast-as-answered phase: more than any server here answers on 2 cores.</summary>
-    public const int MaxRatePrepared = 15_000;
+    public const int MaxRatePrepared = 40_000;
 
     public static async Task<PhaseOutcome> RunAsync(string server, ChildProcess process, PuppetFleet? fleet, IReadOnlyList<Puppet> puppets,
         string tag, int rate, LoadOptions options, Func<int, bool>? counted = null)
@@ -69,15 +71,21 @@ public static class Phase
         var requests = ServiceUnderTest.Prepare(ServiceUnderTest.Cycle(puppets, count), tag);
         Console.Error.WriteLine($"  {server}: {(rate > 0 ? $"{rate}/s" : "max")} for {options.Seconds} s ({count} prepared)");
         var cpuBefore = process.CpuSeconds();
+        var storeBefore = process.ThreadCpuSeconds(StoreThreads);
         var result = await LoadGenerator.RunAsync(process.BaseAddress, requests, options.Connections, rate, options.Duration);
         var cpu = process.CpuSeconds() - cpuBefore;
+        var store = process.ThreadCpuSeconds(StoreThreads) - storeBefore;
         var delivery = fleet is null ? DeliveryOutcome.None : await AwaitDeliveryAsync(fleet, requests, result, counted ?? (_ => true), DrainLimit(options));
         fleet?.Reset();
         var outcome = new PhaseOutcome(server, rate > 0 ? $"{rate}/s" : "max", result, delivery, process.PeakRssMiB(),
-            result.Acked == 0 ? double.NaN : cpu * 1000 / result.Acked, result.Sent == requests.Count && result.Seconds < options.Seconds * 0.95);
+            result.Acked == 0 ? double.NaN : cpu * 1000 / result.Acked, result.Sent == requests.Count && result.Seconds < options.Seconds * 0.95,
+            result.Acked == 0 ? double.NaN : store * 1000 / result.Acked);
         Console.Error.WriteLine($"    answered {Stats.F(result.AckedPerSecond, "F0")}/s, ack p99 {Stats.F(result.Percentile(99))} ms, delivered {delivery.Delivered}/{delivery.Expected}");
         return outcome;
     }
+
+    /// <summary>The service's SQLite threads (Storage/Sqlite/SqliteWriter.cs): "sqlite-writer" and "sqlite-checkpoint".</summary>
+    public const string StoreThreads = "sqlite-";
 
     public static TimeSpan DrainLimit(LoadOptions options) => TimeSpan.FromSeconds(Math.Max(30, options.Seconds * 3));
 

@@ -68,8 +68,8 @@ public static class ThroughputScenario
         Console.WriteLine();
         Console.WriteLine($"{options.Puppets} puppets, {options.Seconds} s per phase, {options.Connections} connections; {pinning.Description}.");
         Console.WriteLine();
-        Console.WriteLine("| server | load | answered/s | answered (failed) | delivered/s sustained | delivered / acked (drain s) | ack p50 / p99 / max ms | peak RSS MiB | server CPU ms/event |");
-        Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| server | load | answered/s | answered (failed) | delivered/s sustained | delivered / acked (drain s) | ack p50 / p99 / max ms | peak RSS MiB | server CPU ms/event | of which SQLite threads |");
+        Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var o in outcomes)
         {
             var r = o.Result;
@@ -77,7 +77,7 @@ public static class ThroughputScenario
             var delivered = o.Server == "endpoint" ? "–" : $"{d.Delivered} / {d.Expected} ({Stats.F(d.DrainSeconds)})";
             Console.WriteLine($"| {o.Server} | {o.LoadName} | {Stats.F(r.AckedPerSecond, "F0")}{(o.RanOut ? " (ran out of requests)" : "")} | {r.Acked} ({r.Failed}) | "
                 + $"{(o.Server == "endpoint" ? "–" : Stats.F(d.SustainedPerSecond, "F0"))} | {delivered} | "
-                + $"{Stats.F(r.Percentile(50))} / {Stats.F(r.Percentile(99))} / {Stats.F(r.Max)} | {Stats.F(o.PeakRssMiB, "F0")} | {Stats.F(o.CpuMsPerEvent, "F3")} |");
+                + $"{Stats.F(r.Percentile(50))} / {Stats.F(r.Percentile(99))} / {Stats.F(r.Max)} | {Stats.F(o.PeakRssMiB, "F0")} | {Stats.F(o.CpuMsPerEvent, "F3")} | {(o.Server == "service" ? Stats.F(o.StoreCpuMsPerEvent, "F3") : "–")} |");
         }
         Console.WriteLine();
         Console.WriteLine($"Warm-up before the first phase, in rounds of {options.Warmup} requests as fast as answered until the server's CPU per request "

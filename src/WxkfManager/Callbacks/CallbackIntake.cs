@@ -115,8 +115,9 @@ public sealed partial class CallbackIntake(
             Log.QueueFull(logger, kind, kfId, corpId, callbackOptions.Value.MaxQueuedPerPuppet);
             return IntakeResult.Of(IntakeStatus.QueueFull, "this puppet's queue is full, retry later");
         }
+        var puppetWaits = deadReason is null && dispatcher.PuppetWaits(kfId, now);
         // Leased to this replica in the same write, so it goes from memory to a slot without a claim.
-        var handOff = deadReason is null && dispatcher.CanTakeFresh(kfId, now);
+        var handOff = deadReason is null && !puppetWaits && dispatcher.CanTakeFresh(kfId, now);
         var record = new DeliveryRecord(
             Id: id,
             Kind: kind,
@@ -169,11 +170,13 @@ public sealed partial class CallbackIntake(
         {
             dispatcher.Add(record);
         }
-        else
+        else if (!puppetWaits)
         {
-            // It waits in the store (its puppet is waiting, or memory holds enough): the worker takes it when it may.
+            // It waits in the store because memory holds enough: the worker takes it when a lane has room.
             signal.Notify();
         }
+        // A waiting puppet's events are taken when its hold ends or a probe gets an answer, which wake the worker
+        // anyway: waking it for each of them had it read the store per event while a broken puppet's backlog grew.
         Log.Queued(logger, kind, record.Id, kfId);
         return IntakeResult.QueuedAs(record.Id);
     }

@@ -103,7 +103,7 @@ public sealed class DeliveryDispatcher(
     /// </summary>
     public bool CanTakeFresh(string kfId, DateTime now)
     {
-        if (tracker.HealthOf(kfId).IsWaiting(now))
+        if (PuppetWaits(kfId, now))
         {
             return false;
         }
@@ -113,6 +113,12 @@ public sealed class DeliveryDispatcher(
                 && (!_lanes.TryGetValue(kfId, out var lane) || lane.Queued.Count < _options.MaxHeldPerPuppet);
         }
     }
+
+    /// <summary>
+    /// The puppet is held after registering or unreachable: its events wait in the store, and the worker wakes for
+    /// them when the hold ends or a probe gets an answer.
+    /// </summary>
+    public bool PuppetWaits(string kfId, DateTime now) => tracker.HealthOf(kfId).IsWaiting(now);
 
     /// <summary>Lanes holding their fill: the worker leaves these puppets' stored events where they are for now.</summary>
     public IReadOnlyCollection<string> FullLanes()

@@ -11,7 +11,16 @@ public sealed class DeliverySignal
     private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private long _earliestRetryTicks = long.MaxValue;
 
-    public void Notify() => _channel.Writer.TryWrite(true);
+    private long _notifications;
+
+    public void Notify()
+    {
+        Interlocked.Increment(ref _notifications);
+        _channel.Writer.TryWrite(true);
+    }
+
+    /// <summary>How often the worker was woken so far: each wake-up may cost it a look at the store.</summary>
+    public long Notifications => Interlocked.Read(ref _notifications);
 
     /// <summary>A retry falls due at <paramref name="at"/>.</summary>
     public void RetryDueAt(DateTime at)
@@ -45,17 +54,19 @@ public sealed class DeliverySignal
         return new DateTime(ticks, DateTimeKind.Utc);
     }
 
-    /// <summary>Returns when notified or when <paramref name="timeout"/> passes, whichever is first.</summary>
-    public async Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Returns when notified (true) or when <paramref name="timeout"/> passes (false), whichever is first.</summary>
+    public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         try
         {
             await _channel.Reader.ReadAsync(cts.Token);
+            return true;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            return false;
         }
     }
 }

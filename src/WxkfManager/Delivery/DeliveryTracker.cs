@@ -77,6 +77,10 @@ public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
     public IReadOnlyList<string> ProbesDue(DateTime now) =>
         _waiting.Keys.Where(kfId => HealthOf(kfId).ProbeDue(now)).ToArray();
 
+    /// <summary>The earliest end of a hold still ahead: the held puppet's stored events are due then.</summary>
+    public DateTime? NextHoldEndAt(DateTime now) =>
+        _waiting.Keys.Select(HealthOf).Select(h => h.HoldUntil > now ? h.HoldUntil : null).Min();
+
     /// <summary>The earliest probe or end of a hold, so the worker can wake for it.</summary>
     public DateTime? NextWakeAt(DateTime now) =>
         _waiting.Keys.Select(HealthOf)

@@ -34,6 +34,12 @@ public sealed class DeliveryWorker(
         logger.LogInformation("Delivery worker {Owner} started", attempt.Owner);
         await HousekeepingAsync(stoppingToken);
         var lastHousekeeping = time.GetTimestamp();
+        // The store is read for due events only when something may have made one due: a wake-up, a retry or the end
+        // of a hold falling due, a full batch, or the poll interval (crash leftovers, other replicas' leases). A
+        // wake-up for a probe alone does not read it: with many broken puppets that was a scan of their stored
+        // backlog at every probe, on the writer that commits the callbacks.
+        var mustClaim = true;
+        var claimBy = DateTime.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -43,11 +49,12 @@ public sealed class DeliveryWorker(
                 await StartProbesAsync(now, stoppingToken);
                 var room = Math.Min(dispatcher.RoomForClaims, ClaimBatch);
                 var claimed = 0;
-                if (room > 0)
+                if (room > 0 && (mustClaim || now >= claimBy))
                 {
                     var records = await store.ClaimDueAsync(attempt.Owner, room, now, _options.LeaseDuration, NotToClaim(now), stoppingToken);
                     dispatcher.Add(records);
                     claimed = records.Count;
+                    claimBy = now + _options.PollInterval;
                 }
                 if (time.GetElapsedTime(lastHousekeeping) > HousekeepingInterval)
                 {
@@ -55,9 +62,11 @@ public sealed class DeliveryWorker(
                     await HousekeepingAsync(stoppingToken);
                 }
                 // A full batch means more may be due: look again at once.
-                if (room == 0 || claimed < room)
+                mustClaim = room > 0 && claimed == room;
+                if (!mustClaim)
                 {
-                    await signal.WaitAsync(UntilNextLook(now), stoppingToken);
+                    claimBy = Earliest(claimBy, signal.NextRetryAt(now), tracker.NextHoldEndAt(now));
+                    mustClaim = await signal.WaitAsync(UntilNextLook(now), stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -66,6 +75,7 @@ public sealed class DeliveryWorker(
             catch (Exception exception)
             {
                 logger.LogError(exception, "Claiming deliveries failed; retrying after {PollInterval}", _options.PollInterval);
+                mustClaim = true;
                 await Task.Delay(_options.PollInterval, time, CancellationToken.None);
             }
         }
@@ -149,6 +159,18 @@ public sealed class DeliveryWorker(
             record = record with { LeaseUntil = now + _options.LeaseDuration };
         }
         await attempt.RunAsync(record, isProbe, _inFlightAbort.Token);
+    }
+
+    private static DateTime Earliest(DateTime at, params DateTime?[] others)
+    {
+        foreach (var other in others)
+        {
+            if (other is { } value && value < at)
+            {
+                at = value;
+            }
+        }
+        return at;
     }
 
     /// <summary>The poll interval, or sooner when a puppet's probe, a hold's end or a retry falls due before it.</summary>

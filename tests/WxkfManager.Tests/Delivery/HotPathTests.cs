@@ -60,6 +60,30 @@ public sealed class HotPathTests(ManagerApp app) : IClassFixture<ManagerApp>
     }
 
     [Fact]
+    public async Task EventsForAWaitingPuppet_DoNotWakeTheWorkerEach_AndAreDeliveredWhenItsHoldEnds()
+    {
+        var corp = new TestCorp();
+        var signal = app.Services.GetRequiredService<DeliverySignal>();
+        var puppet = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
+        var before = signal.Notifications;
+
+        // Within the hold that follows a registration, the puppet's events wait in the store.
+        var tokens = Enumerable.Range(0, 10).Select(n => $"held-{n}").ToList();
+        foreach (var token in tokens)
+        {
+            await SendAsync(corp, puppet.KfId, token);
+        }
+        var wakeUps = signal.Notifications - before;
+
+        var seen = new HashSet<string?>();
+        while (!tokens.All(seen.Contains))
+        {
+            seen.Add((await puppet.NextAsync(TimeSpan.FromSeconds(10))).Token);
+        }
+        Assert.True(wakeUps < tokens.Count, $"{wakeUps} wake-ups of the worker for {tokens.Count} events of a held puppet");
+    }
+
+    [Fact]
     public async Task RetryComingDue_WhileFreshEventsFlow_IsDeliveredAlongsideThem()
     {
         var corp = new TestCorp();
