@@ -245,7 +245,7 @@ public sealed class PuppetDirectory(
         {
             seen?.Add(registration.KfId);
             var previous = _byKfId.GetValueOrDefault(registration.KfId);
-            if (previous?.Registration == registration)
+            if (previous is not null && Unchanged(previous.Registration, registration))
             {
                 continue;
             }
@@ -296,6 +296,14 @@ public sealed class PuppetDirectory(
         }
         _marker = RegistryChanges.Newest(_marker, changes.Marker);
     }
+
+    /// <summary>
+    /// The same registration read again. A record compares its instance list by reference, and every read of the
+    /// store makes a new one: without this, each catch-up re-applied the last seconds' registrations and rebuilt their
+    /// corps, once a second, under load (docs/benchmarks.md, issue 16).
+    /// </summary>
+    private static bool Unchanged(PuppetRegistration known, PuppetRegistration read) =>
+        known == read || (known.Instances.SequenceEqual(read.Instances) && known with { Instances = read.Instances } == read);
 
     private void Put(PuppetEntry entry, PuppetEntry? previous, HashSet<string> touchedCorps)
     {

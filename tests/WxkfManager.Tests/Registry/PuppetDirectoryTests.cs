@@ -150,6 +150,28 @@ public sealed class PuppetDirectoryTests
     }
 
     [Fact]
+    public async Task TheSameRegistrationReadAgain_WithANewInstanceList_ChangesNothing_AndADifferentOneDoes()
+    {
+        var directory = DirectoryOver(new FakeRegistry());
+        var now = Registrations.TruncatedNow();
+        var registration = Registrations.New() with { Instances = [new PuppetInstance("10.0.0.5", "http://10.0.0.5:8080", now)] };
+        await directory.ApplyAsync(registration, Ct);
+        var entry = directory.Find(registration.KfId);
+        var credentials = directory.CredentialsFor(registration.CorpId);
+
+        // As a catch-up reads it back from the store: equal values, new list and strings.
+        await directory.ApplyAsync(registration with { Instances = [new PuppetInstance("10.0.0.5", "http://10.0.0.5:8080", now)] }, Ct);
+
+        Assert.Same(entry, directory.Find(registration.KfId));
+        Assert.Same(credentials, directory.CredentialsFor(registration.CorpId));
+
+        await directory.ApplyAsync(registration with { Instances = [new PuppetInstance("10.0.0.6", "http://10.0.0.6:8080", now)] }, Ct);
+
+        Assert.NotSame(entry, directory.Find(registration.KfId));
+        Assert.Equal("10.0.0.6", directory.Find(registration.KfId)!.Registration.Newest!.Address);
+    }
+
+    [Fact]
     public async Task PuppetsOfOneApp_ShareItsCrypto_WhetherLoadedTogetherOrRegisteredLater()
     {
         var store = new FakeRegistry();
