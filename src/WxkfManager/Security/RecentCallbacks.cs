@@ -14,7 +14,7 @@ namespace WxkfManager.Security;
 /// <remarks>
 /// Each signature is kept as 128 bits of its SHA-256, not as its string: at the default 100,000 that is
 /// about 6 MB instead of about 22 MB (docs/benchmarks.md). Two different callbacks share a fingerprint
-/// with a probability of about 2⁻⁹⁴ at that size.
+/// with a probability of about 2⁻⁹⁶ at that size (n²/2 pairs of 2¹²⁸ values).
 /// </remarks>
 public sealed class RecentCallbacks(IOptions<CallbackOptions> options)
 {
