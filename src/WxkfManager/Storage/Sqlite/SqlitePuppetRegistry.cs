@@ -61,9 +61,43 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
         await ExecuteAsync(connection, "CREATE INDEX IF NOT EXISTS ix_puppets_updated_at ON puppets (updated_at);", cancellationToken);
     }
 
+    /// <summary>The last window of changes read in full: where it began, how many rows it held, and the sum of their stamps.</summary>
+    private sealed record ChangeWindow(long SinceMs, long Count, long StampSum);
+
+    private ChangeWindow? _lastWindow;
+
     public async Task<RegistryChanges> ReadChangesAsync(DateTime? since, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        if (since is { } from)
+        {
+            // A catch-up asks for the same window once a second while nothing newer is written (PuppetDirectory's
+            // ChangeOverlap): the count and the stamps' sum, from the index alone, tell whether any row in it changed,
+            // so the rows are not read again. Taken before the read, so a write landing meanwhile changes the next one.
+            var window = await WindowAsync(connection, new DateTimeOffset(from.ToUniversalTime()).ToUnixTimeMilliseconds(), cancellationToken);
+            if (window == _lastWindow)
+            {
+                return new RegistryChanges([], [], since, Complete: false);
+            }
+            var changes = await ReadChangesAsync(connection, since, cancellationToken);
+            _lastWindow = window;
+            return changes;
+        }
+        return await ReadChangesAsync(connection, since, cancellationToken);
+    }
+
+    private static async Task<ChangeWindow> WindowAsync(SqliteConnection connection, long sinceMs, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*), COALESCE(SUM(updated_at), 0) FROM puppets WHERE updated_at >= $since;";
+        command.Parameters.AddWithValue("$since", sinceMs);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new ChangeWindow(sinceMs, reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    private static async Task<RegistryChanges> ReadChangesAsync(SqliteConnection connection, DateTime? since, CancellationToken cancellationToken)
+    {
         await using var command = connection.CreateCommand();
         command.CommandText = since is null
             ? $"SELECT {Columns}, updated_at FROM puppets ORDER BY kf_id;"
