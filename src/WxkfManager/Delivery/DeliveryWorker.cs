@@ -65,8 +65,10 @@ public sealed class DeliveryWorker(
                 mustClaim = room > 0 && claimed == room;
                 if (!mustClaim)
                 {
-                    claimBy = Earliest(claimBy, signal.NextRetryAt(now), tracker.NextHoldEndAt(now));
-                    mustClaim = await signal.WaitAsync(UntilNextLook(now), stoppingToken);
+                    // Asked once: a retry already due is handed out (and forgotten) by this call.
+                    var retryAt = signal.NextRetryAt(now);
+                    claimBy = Earliest(claimBy, retryAt, tracker.NextHoldEndAt(now));
+                    mustClaim = await signal.WaitAsync(UntilNextLook(now, retryAt), stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -174,10 +176,10 @@ public sealed class DeliveryWorker(
     }
 
     /// <summary>The poll interval, or sooner when a puppet's probe, a hold's end or a retry falls due before it.</summary>
-    private TimeSpan UntilNextLook(DateTime now)
+    private TimeSpan UntilNextLook(DateTime now, DateTime? retryAt)
     {
         var wait = _options.PollInterval;
-        foreach (var due in new[] { tracker.NextWakeAt(now), signal.NextRetryAt(now) })
+        foreach (var due in new[] { tracker.NextWakeAt(now), retryAt })
         {
             if (due is { } at && at - now < wait)
             {
