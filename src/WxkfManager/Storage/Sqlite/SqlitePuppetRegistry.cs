@@ -69,22 +69,25 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
     public async Task<RegistryChanges> ReadChangesAsync(DateTime? since, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        if (since is { } from)
+        if (since is null)
         {
-            // A catch-up asks for the same window once a second while nothing newer is written (PuppetDirectory's
-            // ChangeOverlap): the count and the stamps' sum, from the index alone, tell whether any row in it changed,
-            // so the rows are not read again. Taken before the read, so a write landing meanwhile changes the next one.
-            var window = await WindowAsync(connection, new DateTimeOffset(from.ToUniversalTime()).ToUnixTimeMilliseconds(), cancellationToken);
-            if (window == _lastWindow)
-            {
-                return new RegistryChanges([], [], since, Complete: false);
-            }
-            var changes = await ReadChangesAsync(connection, since, cancellationToken);
-            _lastWindow = window;
-            return changes;
+            return await ReadChangesAsync(connection, since, cancellationToken);
         }
-        return await ReadChangesAsync(connection, since, cancellationToken);
+        // A catch-up asks for the same window once a second while nothing newer is written (PuppetDirectory's
+        // ChangeOverlap): the count and the stamps' sum, from the index alone, tell whether any row in it changed,
+        // so the rows are not read again. Taken before the read, so a write landing meanwhile changes the next one.
+        var window = await WindowAsync(connection, StampOf(since.Value), cancellationToken);
+        if (window == _lastWindow)
+        {
+            return new RegistryChanges([], [], since, Complete: false);
+        }
+        var changes = await ReadChangesAsync(connection, since, cancellationToken);
+        _lastWindow = window;
+        return changes;
     }
+
+    /// <summary>A time as the updated_at column holds it: Unix milliseconds.</summary>
+    private static long StampOf(DateTime time) => new DateTimeOffset(time.ToUniversalTime()).ToUnixTimeMilliseconds();
 
     private static async Task<ChangeWindow> WindowAsync(SqliteConnection connection, long sinceMs, CancellationToken cancellationToken)
     {
@@ -104,7 +107,7 @@ public sealed class SqlitePuppetRegistry : IPuppetRegistry
             : $"SELECT {Columns}, updated_at FROM puppets WHERE updated_at >= $since ORDER BY kf_id;";
         if (since is { } marker)
         {
-            command.Parameters.AddWithValue("$since", new DateTimeOffset(marker.ToUniversalTime()).ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$since", StampOf(marker));
         }
         var loaded = new List<PuppetRegistration>();
         var unloadable = new List<UnloadableRegistration>();
