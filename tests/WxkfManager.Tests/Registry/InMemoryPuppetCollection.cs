@@ -40,14 +40,69 @@ public class InMemoryPuppetCollection : DispatchProxy
             "get_Settings" => new MongoCollectionSettings(),
             "get_Indexes" => IndexRecorder.For(this),
             "FindAsync" when args[0] is FilterDefinition<PuppetDocument> filter => Find(targetMethod, filter, args[1]),
+            "AggregateAsync" when args[0] is not IClientSessionHandle => Aggregate(targetMethod, args[0]!),
             "FindOneAndUpdateAsync" when args[0] is FilterDefinition<PuppetDocument> filter =>
                 FindOneAndUpdate(targetMethod, filter, (UpdateDefinition<PuppetDocument>)args[1]!, args[2]),
             _ => throw new NotSupportedException($"the in-memory collection does not answer {targetMethod.Name}"),
         };
     }
 
+    /// <summary>How many finds the registry has sent: a read it can answer without one must not send one.</summary>
+    public int Finds { get; private set; }
+
+    /// <summary>
+    /// A pipeline of $match stages and one $group by null that counts ({$sum: 1}) and adds up dates as milliseconds
+    /// ({$sum: {$toLong: "$field"}}); as MongoDB, a group over no documents yields none.
+    /// </summary>
+    private object Aggregate(MethodInfo method, object pipeline)
+    {
+        var rendered = pipeline.GetType().GetMethod("Render", [typeof(RenderArgs<PuppetDocument>)])!.Invoke(pipeline, [Args])!;
+        var stages = (IList<BsonDocument>)rendered.GetType().GetProperty("Documents")!.GetValue(rendered)!;
+        var outputSerializer = (IBsonSerializer)rendered.GetType().GetProperty("OutputSerializer")!.GetValue(rendered)!;
+        IEnumerable<BsonDocument> documents = Documents;
+        foreach (var stage in stages)
+        {
+            documents = stage.GetElement(0) switch
+            {
+                { Name: "$match", Value: BsonDocument filter } => documents.Where(d => Matches(filter, d)).ToList(),
+                { Name: "$group", Value: BsonDocument group } => Group(group, documents.ToList()),
+                var other => throw new NotSupportedException($"the in-memory collection does not run the stage {other.Name}"),
+            };
+        }
+        var items = documents.Select(d => BsonSerializer.Deserialize(d, outputSerializer.ValueType)).ToList();
+        var result = method.GetGenericArguments()[0];
+        var cursor = Activator.CreateInstance(typeof(ListCursor<>).MakeGenericType(result), items)!;
+        return FromResult(typeof(IAsyncCursor<>).MakeGenericType(result), cursor);
+    }
+
+    private static List<BsonDocument> Group(BsonDocument group, List<BsonDocument> documents)
+    {
+        if (!group["_id"].IsBsonNull)
+        {
+            throw new NotSupportedException("the in-memory collection groups by null only");
+        }
+        if (documents.Count == 0)
+        {
+            return [];
+        }
+        var output = new BsonDocument("_id", BsonNull.Value);
+        foreach (var field in group.Elements.Where(e => e.Name != "_id"))
+        {
+            output[field.Name] = field.Value["$sum"] switch
+            {
+                BsonInt32 { Value: 1 } => documents.Count,
+                BsonDocument { ElementCount: 1 } toLong when toLong.GetElement(0).Name == "$toLong" =>
+                    documents.Sum(d => d[toLong[0].AsString.TrimStart('$')].ToUniversalTime().Ticks / TimeSpan.TicksPerMillisecond
+                        - DateTime.UnixEpoch.Ticks / TimeSpan.TicksPerMillisecond),
+                var other => throw new NotSupportedException($"the in-memory collection does not add up {other}"),
+            };
+        }
+        return [output];
+    }
+
     private object Find(MethodInfo method, FilterDefinition<PuppetDocument> filter, object? options)
     {
+        Finds++;
         var rendered = filter.Render(Args);
         IEnumerable<BsonDocument> found = Documents.Where(d => Matches(rendered, d));
         if (options?.GetType().GetProperty("Sort")?.GetValue(options) is SortDefinition<PuppetDocument> sort)

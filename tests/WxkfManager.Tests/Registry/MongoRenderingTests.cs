@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
+using MongoDB.Driver;
 using WxkfManager.Registry;
 using WxkfManager.Storage.Mongo;
 
@@ -125,6 +126,48 @@ public sealed class MongoRenderingTests : IDisposable
         var listed = await _registry.ListAsync(Ct);
 
         Assert.Equal(new[] { "wk1", "wk2", "wk3" }, listed.Select(r => r.KfId));
+    }
+
+    [Fact]
+    public void ChangeWindow_CountsAndSumsTheMarkers_OverTheUpdatedAtIndexAlone()
+    {
+        var rendered = MongoPuppetRegistry.WindowPipeline(At).Render(
+            new RenderArgs<PuppetDocument>(BsonSerializer.LookupSerializer<PuppetDocument>(), BsonSerializer.SerializerRegistry));
+
+        // Only updatedAt is matched and read, so the server answers from the updatedAt_1 index without fetching documents.
+        Assert.Equal(
+            new BsonArray
+            {
+                new BsonDocument("$match", new BsonDocument("updatedAt", new BsonDocument("$gte", new BsonDateTime(At)))),
+                new BsonDocument("$group", new BsonDocument
+                {
+                    { "_id", BsonNull.Value },
+                    { "count", new BsonDocument("$sum", 1) },
+                    { "markers", new BsonDocument("$sum", new BsonDocument("$toLong", "$updatedAt")) },
+                }),
+            },
+            new BsonArray(rendered.Documents));
+    }
+
+    [Fact]
+    public async Task ReadingTheSameWindowAgain_SendsNoFind_UntilADocumentInItChanges()
+    {
+        await _registry.UpsertAsync(Registration, Ct);
+        var since = DateTime.UtcNow.AddSeconds(-5);
+        Assert.Single((await _registry.ReadChangesAsync(since, Ct)).Loaded);
+        var finds = _stored.Finds;
+
+        var again = await _registry.ReadChangesAsync(since, Ct);
+
+        Assert.Empty(again.Loaded);
+        Assert.Equal(since, again.Marker);
+        Assert.Equal(finds, _stored.Finds);
+        Raw("wk1")["updatedAt"] = new BsonDateTime(Raw("wk1")["updatedAt"].ToUniversalTime().AddMilliseconds(1));
+        Assert.Single((await _registry.ReadChangesAsync(since, Ct)).Loaded);
+        Assert.Equal(finds + 1, _stored.Finds);
+        _stored.Documents.Clear();
+        Assert.Empty((await _registry.ReadChangesAsync(since, Ct)).Loaded);
+        Assert.Equal(finds + 2, _stored.Finds);
     }
 
     [Fact]

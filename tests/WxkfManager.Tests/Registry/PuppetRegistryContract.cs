@@ -13,6 +13,31 @@ public abstract class PuppetRegistryContract
     protected abstract Task<IPuppetRegistry> CreateRegistryAsync();
 
     [Fact]
+    public async Task ReadingTheSameWindowAgain_ReturnsNothing_UntilARowInItChanges()
+    {
+        var registry = await CreateRegistryAsync();
+        var first = Registrations.New();
+        await registry.UpsertAsync(first, Ct);
+        var since = (await registry.ReadChangesAsync(null, Ct)).Marker!.Value.AddSeconds(-5);
+        Assert.Contains((await registry.ReadChangesAsync(since, Ct)).Loaded, p => p.KfId == first.KfId);
+
+        var again = await registry.ReadChangesAsync(since, Ct);
+
+        Assert.Empty(again.Loaded);
+        Assert.False(again.Complete);
+        await Task.Delay(5, Ct);
+        await registry.MarkOfflineAsync(first.KfId, first.CorpId, Registrations.TruncatedNow(), Ct);
+        var changed = await registry.ReadChangesAsync(since, Ct);
+        Assert.Contains(changed.Loaded, p => p.KfId == first.KfId && !p.Online);
+        var second = Registrations.New();
+        await registry.UpsertAsync(second, Ct);
+        Assert.Contains((await registry.ReadChangesAsync(since, Ct)).Loaded, p => p.KfId == second.KfId);
+        // Another replica (a second instance on the same store) reads its own windows.
+        var another = await (await CreateRegistryAsync()).ReadChangesAsync(since, Ct);
+        Assert.Equal(new[] { first.KfId, second.KfId }.Order(), another.Loaded.Select(p => p.KfId).Where(k => k == first.KfId || k == second.KfId).Order());
+    }
+
+    [Fact]
     public async Task Upsert_ThenFind_ReturnsEveryField()
     {
         var registry = await CreateRegistryAsync();

@@ -110,10 +110,53 @@ public sealed class MongoPuppetRegistry : IPuppetRegistry, IDisposable
     public async Task<IReadOnlyList<PuppetRegistration>> ListAsync(CancellationToken cancellationToken) =>
         (await ReadChangesAsync(null, cancellationToken)).Loaded;
 
+    /// <summary>The last window of changes read in full: where it began, how many documents it held, and the sum of their markers.</summary>
+    private sealed record ChangeWindow(DateTime Since, long Count, long MarkerSum);
+
+    private ChangeWindow? _lastWindow;
+
     public async Task<RegistryChanges> ReadChangesAsync(DateTime? since, CancellationToken cancellationToken)
     {
+        if (since is null)
+        {
+            return await ReadAsync(Filters.All, since, cancellationToken);
+        }
+        // As SqlitePuppetRegistry: the catch-up asks for the same window once a second, and a count and a sum over the
+        // updatedAt index tell whether any document in it changed, so the documents are not read again. Taken before
+        // the read, so a write landing meanwhile changes the next one.
+        var window = await WindowAsync(since.Value, cancellationToken);
+        if (window == _lastWindow)
+        {
+            return new RegistryChanges([], [], since, Complete: false);
+        }
+        var changes = await ReadAsync(Filters.ChangedSince(since.Value), since, cancellationToken);
+        _lastWindow = window;
+        return changes;
+    }
+
+    private async Task<ChangeWindow> WindowAsync(DateTime since, CancellationToken cancellationToken)
+    {
+        // $group over nothing answers nothing: an empty window.
+        var summary = await (await _collection.AggregateAsync(WindowPipeline(since), cancellationToken: cancellationToken))
+            .FirstOrDefaultAsync(cancellationToken);
+        return new ChangeWindow(since, summary?["count"].ToInt64() ?? 0, summary?["markers"].ToInt64() ?? 0);
+    }
+
+    /// <summary>How many documents changed since <paramref name="since"/>, and the sum of their markers in milliseconds.</summary>
+    internal static PipelineDefinition<PuppetDocument, BsonDocument> WindowPipeline(DateTime since) =>
+        new EmptyPipelineDefinition<PuppetDocument>()
+            .Match(Filters.ChangedSince(since))
+            .Group(new BsonDocument
+            {
+                { "_id", BsonNull.Value },
+                { "count", new BsonDocument("$sum", 1) },
+                { "markers", new BsonDocument("$sum", new BsonDocument("$toLong", "$" + PuppetDocument.UpdatedAtElement)) },
+            });
+
+    private async Task<RegistryChanges> ReadAsync(FilterDefinition<PuppetDocument> filter, DateTime? since, CancellationToken cancellationToken)
+    {
         // Raw documents, each converted on its own: one the original left with a null cannot fail the others.
-        var raws = await _collection.Find(since is { } marker ? Filters.ChangedSince(marker) : Filters.All)
+        var raws = await _collection.Find(filter)
             .Sort(ListOrder)
             .As<BsonDocument>()
             .ToListAsync(cancellationToken);
