@@ -27,13 +27,17 @@ public sealed class SqliteDatabase : IStoreWriteCheck
             // Microsoft.Data.Sqlite also retries a busy statement until its command timeout: keep both short.
             DefaultTimeout = (int)Math.Ceiling(options.Value.BusyTimeout.TotalSeconds),
         }.ToString();
+        BusyTimeoutMs = (int)options.Value.BusyTimeout.TotalMilliseconds;
         _pragmas = $"PRAGMA synchronous={options.Value.SqliteSynchronous.ToString().ToUpperInvariant()}; " +
-            $"PRAGMA busy_timeout={(int)options.Value.BusyTimeout.TotalMilliseconds};";
+            $"PRAGMA busy_timeout={BusyTimeoutMs};";
     }
 
     public string DirectoryPath { get; }
 
     public string Path { get; }
+
+    /// <summary>How long a statement waits for a lock before it fails as busy (set on every connection).</summary>
+    public int BusyTimeoutMs { get; }
 
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)

@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Options;
+using WxkfManager.Settings;
+using WxkfManager.Storage.Sqlite;
+
+namespace WxkfManager.Tests.Delivery;
+
+public sealed class SqliteWriterTests : IDisposable
+{
+    private const int WalLimitFrames = 256; // About 1 MB of 4 KB pages.
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "wxkf-writer-" + Guid.NewGuid().ToString("N"));
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task UnderAStreamOfCommitsThatNeverPauses_TheWalStaysBounded()
+    {
+        var database = new SqliteDatabase(Options.Create(new StorageOptions { DataDirectory = _directory }));
+        await database.EnableWalAsync(Ct);
+        await using (var connection = await database.OpenAsync(Ct))
+        {
+            await SqliteDatabase.ExecuteAsync(connection,
+                "CREATE TABLE rows (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, body BLOB NOT NULL);", Ct);
+        }
+        await using var writer = new SqliteWriter(database, TimeSpan.FromMilliseconds(10), WalLimitFrames);
+        var wal = database.Path + "-wal";
+        long peak = 0;
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, File.Exists(wal) ? new FileInfo(wal).Length : 0);
+                await Task.Delay(2, CancellationToken.None);
+            }
+        }, Ct);
+
+        // 8,000 rows of 4 KB: over 32 MB through the WAL, from four writers that always have the next write queued.
+        var body = new byte[4000];
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) <= 8000)
+            {
+                await writer.WriteAsync(w =>
+                {
+                    var insert = w.Command("INSERT INTO rows (key, body) VALUES ($key, $body);");
+                    SqliteWriter.Bind(insert, "$key", Guid.NewGuid().ToString("N"));
+                    SqliteWriter.Bind(insert, "$body", body);
+                    return insert.ExecuteNonQuery();
+                }, Ct);
+            }
+        }, Ct)));
+        await stop.CancelAsync();
+        await sampler;
+
+        // Without the writer restarting it the WAL held all of it (42-88 MB here); with it, the limit plus what arrives
+        // while a checkpoint round runs (up to 9 MB here, where the disk syncs in milliseconds).
+        Assert.True(peak < 16 * 1024 * 1024, $"the WAL reached {peak / (1024 * 1024)} MB against a limit of about 1 MB");
+        await using var check = await database.OpenAsync(Ct);
+        await using var count = check.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM rows;";
+        Assert.Equal(8000L, (long)(await count.ExecuteScalarAsync(Ct))!);
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
