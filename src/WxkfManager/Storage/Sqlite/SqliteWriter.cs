@@ -31,10 +31,10 @@ public sealed class SqliteWriter : IAsyncDisposable
     /// <summary>
     /// Checkpoints five times a second (once a second left bigger bursts beside the callbacks and a longer WAL to
     /// search: ack p99 at 1,000/s 7.1 → 4.5 ms, the SQLite threads 0.27 → 0.15 ms per callback, docs/benchmarks.md),
-    /// and restarts a WAL past 65,536 frames (256 MB of 4 KB pages), see <see cref="RestartWal"/>.
+    /// and restarts a WAL past 131,072 frames (512 MiB of 4 KB pages), see <see cref="RestartWal"/>.
     /// </summary>
     public SqliteWriter(SqliteDatabase database)
-        : this(database, TimeSpan.FromMilliseconds(200), walFramesBeforeRestart: 65_536)
+        : this(database, TimeSpan.FromMilliseconds(200), walFramesBeforeRestart: 131_072)
     {
     }
 
@@ -219,9 +219,9 @@ public sealed class SqliteWriter : IAsyncDisposable
 
     /// <summary>
     /// Between two groups, where no other write can slip in: copies the frames written since the last PASSIVE round
-    /// and starts the WAL over from its first frame, so the file stops growing. This holds the writes up for 25-50 ms
-    /// here (one more sync of the database file), which is why the limit is high: at 1,000 callbacks/s that is once
-    /// every ~9 s. A reader still on an older snapshot would make it wait; it does not wait but tries again after
+    /// and starts the WAL over from its first frame, so the file stops growing. That held the writes up for 25-60 ms
+    /// in the load test (it syncs both files), which is why the limit is high: at 1,000 callbacks/s it comes once
+    /// every ~18 s. A reader still on an older snapshot would make it wait; it does not wait but tries again after
     /// the next round.
     /// </summary>
     private void RestartWal()
