@@ -31,10 +31,10 @@ public sealed class SqliteWriter : IAsyncDisposable
     /// <summary>
     /// Checkpoints five times a second (once a second left bigger bursts beside the callbacks and a longer WAL to
     /// search: ack p99 at 1,000/s 7.1 → 4.5 ms, the SQLite threads 0.27 → 0.15 ms per callback, docs/benchmarks.md),
-    /// and restarts a WAL past 131,072 frames (512 MiB of 4 KB pages), see <see cref="RestartWal"/>.
+    /// and restarts a WAL past 262,144 frames (1 GiB of 4 KB pages), see <see cref="RestartWal"/>.
     /// </summary>
     public SqliteWriter(SqliteDatabase database)
-        : this(database, TimeSpan.FromMilliseconds(200), walFramesBeforeRestart: 131_072)
+        : this(database, TimeSpan.FromMilliseconds(200), walFramesBeforeRestart: 262_144)
     {
     }
 
@@ -221,7 +221,7 @@ public sealed class SqliteWriter : IAsyncDisposable
     /// Between two groups, where no other write can slip in: copies the frames written since the last PASSIVE round
     /// and starts the WAL over from its first frame, so the file stops growing. That held the writes up for 25-60 ms
     /// in the load test (it syncs both files), which is why the limit is high: at 1,000 callbacks/s it comes once
-    /// every ~18 s. A reader still on an older snapshot would make it wait; it does not wait but tries again after
+    /// every ~37 s. A reader still on an older snapshot would make it wait; it does not wait but tries again after
     /// the next round.
     /// </summary>
     private void RestartWal()
@@ -231,8 +231,19 @@ public sealed class SqliteWriter : IAsyncDisposable
         {
             OpenConnection();
             using var command = _connection!.CreateCommand();
-            command.CommandText = $"PRAGMA busy_timeout=0; PRAGMA wal_checkpoint(RESTART); PRAGMA busy_timeout={_database.BusyTimeoutMs};";
+            command.CommandText = "PRAGMA busy_timeout=0;";
             command.ExecuteNonQuery();
+            try
+            {
+                command.CommandText = "PRAGMA wal_checkpoint(RESTART);";
+                command.ExecuteNonQuery();
+            }
+            finally
+            {
+                // The registry writes on connections of its own: the groups must wait for those as before.
+                command.CommandText = $"PRAGMA busy_timeout={_database.BusyTimeoutMs};";
+                command.ExecuteNonQuery();
+            }
         }
         catch (SqliteException)
         {
