@@ -55,9 +55,9 @@ public sealed class SqliteWriterTests : IDisposable
         await stop.CancelAsync();
         await sampler;
 
-        // Without the writer restarting it the WAL held more than all of it (178 MB here); with
-        // it, the limit plus what arrives until a restart gets through (up to 16 MB here, where the disk syncs in
-        // milliseconds and a restart that meets a checkpoint round waits for the next).
+        // Without the writer restarting it the WAL held more than all of it (178 MB here); with it, the limit plus
+        // what arrives until a restart gets through (up to 16 MB here, where the disk syncs in milliseconds and a
+        // restart that meets a checkpoint round waits for the next).
         Assert.True(peak < 32 * 1024 * 1024, $"the WAL reached {peak / (1024 * 1024)} MB against a limit of about 1 MB");
         await using var check = await database.OpenAsync(Ct);
         await using var count = check.CreateCommand();
