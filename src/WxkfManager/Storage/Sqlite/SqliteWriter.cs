@@ -219,7 +219,7 @@ public sealed class SqliteWriter : IAsyncDisposable
 
     /// <summary>
     /// Between two groups, where no other write can slip in: copies the frames written since the last PASSIVE round
-    /// and starts the WAL over from its first frame, so the file stops growing. That held the writes up for 25-60 ms
+    /// and starts the WAL over from its first frame, so the file stops growing. That held the writes up for 10-60 ms
     /// in the load test (it syncs both files), which is why the limit is high: at 1,000 callbacks/s it comes once
     /// every ~37 s. A reader still on an older snapshot would make it wait; it does not wait but tries again after
     /// the next round.
