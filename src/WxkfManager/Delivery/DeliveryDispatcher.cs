@@ -284,7 +284,10 @@ public sealed class DeliveryDispatcher(
     {
         var deliver = _deliver!;
         var isProbe = pool == Pool.Probe;
-        var task = Task.Run(async () =>
+        // Whoever hands the event over (a callback's request, or the attempt before it on this lane) must not lend
+        // the attempt its context: its log scope and trace would label another event's delivery, and a request's
+        // Activity made every outbound POST start a child Activity of its own (DiagnosticsHandler).
+        var task = Detached.Run(async () =>
         {
             try
             {

@@ -53,6 +53,37 @@ public sealed class DeliveryDispatcherTests
         }
     }
 
+    private static readonly AsyncLocal<string?> HandedOverBy = new();
+
+    [Fact]
+    public async Task AnAttempt_AndTheNextOneItsEndStarts_TakeNoContextFromTheCodeThatHandedTheEventOver()
+    {
+        var options = Options.Create(_options);
+        var seen = new ConcurrentQueue<(string Id, string? HandedOverBy, System.Diagnostics.Activity? Activity)>();
+        var dispatcher = new DeliveryDispatcher(new DeliveryTracker(options), new DeliverySignal(), TimeProvider.System, options,
+            NullLogger<DeliveryDispatcher>.Instance);
+        dispatcher.Start(async (record, _) =>
+        {
+            seen.Enqueue((record.Id, HandedOverBy.Value, System.Diagnostics.Activity.Current));
+            // The first attempt hands its slot to the second as it ends, inside its own context.
+            HandedOverBy.Value = "the attempt before";
+            await Task.Yield();
+        });
+        HandedOverBy.Value = "a callback's request";
+        using var request = new System.Diagnostics.Activity("POST /callback").Start();
+
+        // A puppet not yet proven gets one attempt at a time, so the second starts from the end of the first.
+        dispatcher.Add([Event("wk-fresh", 0), Event("wk-fresh", 1)]);
+        while (seen.Count < 2)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(["wk-fresh-0", "wk-fresh-1"], seen.Select(s => s.Id));
+        Assert.All(seen, s => Assert.Null(s.HandedOverBy));
+        Assert.All(seen, s => Assert.Null(s.Activity));
+    }
+
     [Fact]
     public void ProvenPuppet_HasAtMostItsShareInFlight_WhileOtherPuppetsDeliver()
     {

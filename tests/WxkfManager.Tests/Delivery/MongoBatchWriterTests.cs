@@ -55,6 +55,26 @@ public sealed class MongoBatchWriterTests
         Assert.Equal(Enumerable.Range(0, 301).Select(i => i % 2 == 0), results);
     }
 
+    private static readonly AsyncLocal<string?> BuiltBy = new();
+
+    [Fact]
+    public async Task TheWritingLoop_TakesNoContextFromTheCodeThatBuiltIt()
+    {
+        BuiltBy.Value = "the first request";
+        using var request = new System.Diagnostics.Activity("first request").Start();
+        (string?, System.Diagnostics.Activity?) seen = default;
+        await using var writer = new MongoBatchWriter<int>(items =>
+        {
+            seen = (BuiltBy.Value, System.Diagnostics.Activity.Current);
+            return Task.FromResult(items.Select(_ => ItemResult.Of(true)).ToArray());
+        });
+
+        Assert.True(await writer.WriteAsync(1, Ct));
+
+        Assert.Null(seen.Item1);
+        Assert.Null(seen.Item2);
+    }
+
     [Fact]
     public async Task AFailedGroup_FailsEachOfItsCallers_AndThoseQueuedMeanwhile_AtOnce()
     {

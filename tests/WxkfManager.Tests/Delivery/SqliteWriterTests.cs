@@ -65,6 +65,22 @@ public sealed class SqliteWriterTests : IDisposable
         Assert.Equal((long)Rows, (long)(await count.ExecuteScalarAsync(Ct))!);
     }
 
+    private static readonly AsyncLocal<string?> StartedBy = new();
+
+    [Fact]
+    public async Task TheWriterThread_TakesNoContextFromTheWriteThatStartedIt()
+    {
+        var database = new SqliteDatabase(Options.Create(new StorageOptions { DataDirectory = _directory }));
+        await using var writer = new SqliteWriter(database);
+        StartedBy.Value = "the first request";
+        using var request = new System.Diagnostics.Activity("first request").Start();
+
+        var seen = await writer.WriteAsync(_ => (StartedBy.Value, System.Diagnostics.Activity.Current), Ct);
+
+        Assert.Null(seen.Item1);
+        Assert.Null(seen.Item2);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

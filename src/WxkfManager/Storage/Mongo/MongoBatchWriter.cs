@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using WxkfManager.Delivery;
 
 namespace WxkfManager.Storage.Mongo;
 
@@ -42,7 +43,8 @@ internal class MongoBatchWriter<TItem, TResult> : IAsyncDisposable
     public MongoBatchWriter(Func<IReadOnlyList<TItem>, Task<ItemResult<TResult>[]>> write)
     {
         _write = write;
-        _loop = Task.Run(RunAsync, CancellationToken.None);
+        // Often built inside the first request that needs it; the loop outlives it, so it takes none of its context.
+        _loop = Detached.Run(RunAsync);
     }
 
     /// <summary>Queues the item; a cancelled caller stops waiting, but an item already queued may still be written.</summary>

@@ -92,9 +92,11 @@ public sealed class SqliteWriter : IAsyncDisposable
         {
             if (_thread is null)
             {
+                // Started by the first write, often inside a request: UnsafeStart keeps that request's context
+                // (its log scope and trace) off threads that outlive it.
                 var thread = new Thread(Run) { IsBackground = true, Name = "sqlite-writer" };
-                thread.Start();
-                new Thread(CheckpointLoop) { IsBackground = true, Name = "sqlite-checkpoint" }.Start();
+                thread.UnsafeStart();
+                new Thread(CheckpointLoop) { IsBackground = true, Name = "sqlite-checkpoint" }.UnsafeStart();
                 _thread = thread;
             }
         }
