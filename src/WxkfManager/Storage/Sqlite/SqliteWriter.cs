@@ -207,7 +207,7 @@ public sealed class SqliteWriter : IAsyncDisposable
             try
             {
                 using var connection = _database.Open();
-                if (Checkpoint(connection, "PASSIVE") > _walFramesBeforeRestart)
+                if (PassiveCheckpoint(connection) > _walFramesBeforeRestart)
                 {
                     _walTooLong = true;
                 }
@@ -253,11 +253,11 @@ public sealed class SqliteWriter : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs one checkpoint; answers how many frames the WAL holds.</summary>
-    private static long Checkpoint(SqliteConnection connection, string mode)
+    /// <summary>Runs one PASSIVE checkpoint; answers how many frames the WAL holds.</summary>
+    private static long PassiveCheckpoint(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = $"PRAGMA wal_checkpoint({mode});";
+        command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
         using var reader = command.ExecuteReader();
         reader.Read();
         return reader.GetInt64(1);
