@@ -118,6 +118,10 @@ public sealed partial class CallbackIntake(
         var puppetWaits = deadReason is null && dispatcher.PuppetWaits(kfId, now);
         // Leased to this replica in the same write, so it goes from memory to a slot without a claim.
         var handOff = deadReason is null && !puppetWaits && dispatcher.CanTakeFresh(kfId, now);
+        var expiresAt = now + options.Value.MaxAge;
+        // A puppet that stopped answering: its event is put off as the rest of its backlog is (IDeliveryStore.ParkAsync),
+        // so no claim reads past it; the probe's answer makes it due.
+        var putOffUntil = puppetWaits && dispatcher.IsUnreachable(kfId) ? dispatcher.PutOffUntil(now) : now;
         var record = new DeliveryRecord(
             Id: id,
             Kind: kind,
@@ -131,8 +135,8 @@ public sealed partial class CallbackIntake(
             State: deadReason is null ? DeliveryState.Pending : DeliveryState.Dead,
             Attempts: 0,
             ReceivedAt: now,
-            NextAttemptAt: now,
-            ExpiresAt: now + options.Value.MaxAge,
+            NextAttemptAt: putOffUntil < expiresAt ? putOffUntil : expiresAt,
+            ExpiresAt: expiresAt,
             LeaseOwner: handOff ? dispatcher.NewLeaseToken() : null,
             LeaseUntil: handOff ? now + options.Value.LeaseDuration : null,
             LastError: deadReason,

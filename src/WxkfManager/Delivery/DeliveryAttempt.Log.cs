@@ -14,6 +14,9 @@ public sealed partial class DeliveryAttempt
         [LoggerMessage(LogLevel.Information, "Puppet {KfId} answers again after {OutageSeconds:F1} s unreachable; its waiting events follow")]
         public static partial void PuppetAnswersAgain(ILogger logger, string kfId, double outageSeconds);
 
+        [LoggerMessage(LogLevel.Warning, "Puppet {KfId} answers again, but its put-off events could not be made due ({Error}); they fall due by themselves within a lease duration")]
+        public static partial void WakeFailed(ILogger logger, string kfId, string error);
+
         [LoggerMessage(LogLevel.Warning, "Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}, attempt {Attempt}){Unreachable}; next attempt at {NextAttemptAt:O}")]
         public static partial void RetryScheduled(ILogger logger, CallbackKind kind, string kfId, string endpoint, string? reason, int attempt, string unreachable, DateTime nextAttemptAt);
 

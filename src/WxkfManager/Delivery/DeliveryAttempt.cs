@@ -85,7 +85,7 @@ public sealed partial class DeliveryAttempt(
             if (before.UnreachableSince is { } since)
             {
                 Log.PuppetAnswersAgain(logger, record.KfId, (now - since).TotalSeconds);
-                signal.Notify();
+                await WakeWaitingAsync(record.KfId, now);
             }
             return;
         }
@@ -94,7 +94,7 @@ public sealed partial class DeliveryAttempt(
         var health = tracker.Failed(record.KfId, now, result);
         if (wasUnreachable && !health.IsUnreachable)
         {
-            signal.Notify();
+            await WakeWaitingAsync(record.KfId, now);
         }
         switch (RetryPolicy.AfterFailure(record, attempts, result, health, now, _options, Random.Shared.NextDouble()))
         {
@@ -109,6 +109,21 @@ public sealed partial class DeliveryAttempt(
                     health.UnreachableSince is { } since ? $"; puppet unreachable since {since:O}, its events wait" : "", retry.At);
                 break;
         }
+    }
+
+    /// <summary>The puppet answers again: its put-off events become due, and the worker hears of it.</summary>
+    private async Task WakeWaitingAsync(string kfId, DateTime now)
+    {
+        try
+        {
+            await store.WakeAsync(kfId, now, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            // Best effort: the puppet's events fall due by themselves at the end of their put-off.
+            Log.WakeFailed(logger, kfId, $"{exception.GetType().Name}: {exception.Message}");
+        }
+        signal.Notify();
     }
 
     /// <summary>Completions name this claim's own lease token: a lease that ran out and was claimed again is not ours.</summary>

@@ -120,6 +120,15 @@ public sealed class DeliveryDispatcher(
     /// </summary>
     public bool PuppetWaits(string kfId, DateTime now) => tracker.HealthOf(kfId).IsWaiting(now);
 
+    /// <summary>The puppet stopped answering on this replica: its stored events are put off (<see cref="IDeliveryStore.ParkAsync"/>).</summary>
+    public bool IsUnreachable(string kfId) => tracker.HealthOf(kfId).IsUnreachable;
+
+    /// <summary>
+    /// Until when an event of a puppet that stopped answering is put off, unless a probe's answer wakes it sooner: as long
+    /// as a lease, so should this replica die, another takes the event over as soon as it would take over a lease.
+    /// </summary>
+    public DateTime PutOffUntil(DateTime now) => now + _options.LeaseDuration;
+
     /// <summary>Lanes holding their fill: the worker leaves these puppets' stored events where they are for now.</summary>
     public IReadOnlyCollection<string> FullLanes()
     {
@@ -341,6 +350,7 @@ public sealed class DeliveryDispatcher(
         if (pool == Pool.Probe)
         {
             tracker.EndProbe(kfId, time.GetUtcNow().UtcDateTime);
+            signal.NotifyProbeRoom();
         }
         if (roomAgain)
         {

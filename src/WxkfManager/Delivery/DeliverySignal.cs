@@ -12,12 +12,23 @@ public sealed class DeliverySignal
     private long _earliestRetryTicks = long.MaxValue;
 
     private long _notifications;
+    private int _storeMayHoldWork;
 
+    /// <summary>The store may hold work for the worker: it reads it for due events when it wakes.</summary>
     public void Notify()
     {
         Interlocked.Increment(ref _notifications);
+        Volatile.Write(ref _storeMayHoldWork, 1);
         _channel.Writer.TryWrite(true);
     }
+
+    /// <summary>
+    /// A probe slot came free: the worker wakes to start a probe that is due, without reading the store for claims. It
+    /// does not wait for probes by the clock while the slots are full, since with more unreachable puppets than slots
+    /// a probe is always past due: it woke every millisecond for one (and threw a cancellation each time), taking the
+    /// one core's time from the healthy puppets' callbacks.
+    /// </summary>
+    public void NotifyProbeRoom() => _channel.Writer.TryWrite(true);
 
     /// <summary>How often the worker was woken so far: each wake-up may cost it a look at the store.</summary>
     public long Notifications => Interlocked.Read(ref _notifications);
@@ -54,7 +65,10 @@ public sealed class DeliverySignal
         return new DateTime(ticks, DateTimeKind.Utc);
     }
 
-    /// <summary>Returns when notified (true) or when <paramref name="timeout"/> passes (false), whichever is first.</summary>
+    /// <summary>
+    /// Returns when woken or when <paramref name="timeout"/> passes, whichever is first: true when woken by
+    /// <see cref="Notify"/> (the store may hold work), false otherwise.
+    /// </summary>
     public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -62,7 +76,7 @@ public sealed class DeliverySignal
         try
         {
             await _channel.Reader.ReadAsync(cts.Token);
-            return true;
+            return Interlocked.Exchange(ref _storeMayHoldWork, 0) == 1;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -74,6 +74,10 @@ public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
         return waiting;
     }
 
+    /// <summary>Puppets that stopped answering on this replica (a hold after registering aside).</summary>
+    public IReadOnlyList<string> Unreachable() =>
+        _waiting.Keys.Where(kfId => HealthOf(kfId).IsUnreachable).ToArray();
+
     public IReadOnlyList<string> ProbesDue(DateTime now) =>
         _waiting.Keys.Where(kfId => HealthOf(kfId).ProbeDue(now)).ToArray();
 
@@ -81,10 +85,13 @@ public sealed class DeliveryTracker(IOptions<DeliveryOptions> options)
     public DateTime? NextHoldEndAt(DateTime now) =>
         _waiting.Keys.Select(HealthOf).Select(h => h.HoldUntil > now ? h.HoldUntil : null).Min();
 
-    /// <summary>The earliest probe or end of a hold, so the worker can wake for it.</summary>
-    public DateTime? NextWakeAt(DateTime now) =>
+    /// <summary>
+    /// The earliest probe or end of a hold, so the worker can wake for it; probes only when
+    /// <paramref name="probesCanStart"/> (while the probe slots are full, the end of a probe wakes it instead).
+    /// </summary>
+    public DateTime? NextWakeAt(DateTime now, bool probesCanStart = true) =>
         _waiting.Keys.Select(HealthOf)
-            .Select(h => h.IsUnreachable && !h.ProbeInFlight ? h.NextProbeAt : h.HoldUntil > now ? h.HoldUntil : null)
+            .Select(h => probesCanStart && h.IsUnreachable && !h.ProbeInFlight ? h.NextProbeAt : h.HoldUntil > now ? h.HoldUntil : null)
             .Min();
 
     public bool TryBeginProbe(string kfId, DateTime now)

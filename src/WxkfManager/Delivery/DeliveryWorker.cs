@@ -51,6 +51,7 @@ public sealed class DeliveryWorker(
                 var claimed = 0;
                 if (room > 0 && (mustClaim || now >= claimBy))
                 {
+                    await PutOffUnreachableAsync(now, stoppingToken);
                     var records = await store.ClaimDueAsync(attempt.Owner, room, now, _options.LeaseDuration, NotToClaim(now), stoppingToken);
                     dispatcher.Add(records);
                     claimed = records.Count;
@@ -97,6 +98,27 @@ public sealed class DeliveryWorker(
         for (var i = 0; i < ending.Count; i++)
         {
             dispatcher.Renewed(ending[i], renewed[i] ? until : null);
+        }
+    }
+
+    /// <summary>
+    /// The due events of puppets that stopped answering are put off before each claim, so no claim reads past a broken
+    /// puppet's backlog: that read grew with the backlog, on the writer that commits every callback, and made healthy
+    /// puppets' deliveries wait on how much broken ones had queued.
+    /// </summary>
+    private async Task PutOffUnreachableAsync(DateTime now, CancellationToken cancellationToken)
+    {
+        var unreachable = tracker.Unreachable();
+        if (unreachable.Count == 0)
+        {
+            return;
+        }
+        await store.ParkAsync(unreachable, now, dispatcher.PutOffUntil(now), cancellationToken);
+        // A probe that got its answer while this was on its way may have woken the puppet's events before they were put
+        // off again: wake them once more. (One that got it later wakes them after this write anyway.)
+        foreach (var kfId in unreachable.Where(kfId => !dispatcher.IsUnreachable(kfId)))
+        {
+            await store.WakeAsync(kfId, now, cancellationToken);
         }
     }
 
@@ -179,7 +201,7 @@ public sealed class DeliveryWorker(
     private TimeSpan UntilNextLook(DateTime now, DateTime? retryAt)
     {
         var wait = _options.PollInterval;
-        foreach (var due in new[] { tracker.NextWakeAt(now), retryAt })
+        foreach (var due in new[] { tracker.NextWakeAt(now, probesCanStart: dispatcher.RoomForProbes > 0), retryAt })
         {
             if (due is { } at && at - now < wait)
             {

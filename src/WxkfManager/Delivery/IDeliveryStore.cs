@@ -32,8 +32,23 @@ public interface IDeliveryStore
     Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(
         string owner, int max, DateTime now, TimeSpan lease, IReadOnlyCollection<string> waitingKfIds, CancellationToken cancellationToken);
 
-    /// <summary>Leases the puppet's oldest due event, to probe whether the puppet answers again; null when none is due.</summary>
+    /// <summary>
+    /// Leases the puppet's oldest queued event that no worker holds, due or put off (see <see cref="ParkAsync"/>), to probe
+    /// whether the puppet answers again: everything it holds waits on that answer. Null when there is none.
+    /// </summary>
     Task<DeliveryRecord?> ClaimOldestForPuppetAsync(string owner, string kfId, DateTime now, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Puts off the due events no worker holds of <paramref name="kfIds"/> (puppets that stopped answering: only their probe
+    /// goes out) until <paramref name="until"/>, or their age limit if that comes first. Claims then read past none of
+    /// them, however large the backlog grows; a probe still takes them, <see cref="WakeAsync"/> makes them due when the
+    /// puppet answers, and should this replica die they fall due again at <paramref name="until"/> for another.
+    /// Returns how many were put off.
+    /// </summary>
+    Task<int> ParkAsync(IReadOnlyCollection<string> kfIds, DateTime now, DateTime until, CancellationToken cancellationToken);
+
+    /// <summary>The puppet answers again: its events that wait for a later time and no worker holds become due now. Returns how many.</summary>
+    Task<int> WakeAsync(string kfId, DateTime now, CancellationToken cancellationToken);
 
     /// <summary>Pending events per puppet (kfId), for operators.</summary>
     Task<IReadOnlyDictionary<string, int>> CountPendingByPuppetAsync(CancellationToken cancellationToken);

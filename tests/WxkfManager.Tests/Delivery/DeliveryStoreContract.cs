@@ -217,6 +217,69 @@ public abstract class DeliveryStoreContract
     }
 
     [Fact]
+    public async Task Park_PutsOffTheListedPuppetsDueEvents_UntilTheGivenTime_OrTheirAgeLimitIfSooner()
+    {
+        var store = await CreateStoreAsync();
+        var broken = NewRecord(kfId: "wk-broken");
+        var brokenSoonTooOld = NewRecord(kfId: "wk-broken") with { ExpiresAt = T0.AddSeconds(20) };
+        var brokenTooOld = NewRecord(kfId: "wk-broken") with { ExpiresAt = T0 };
+        var brokenLater = NewRecord(T0.AddMinutes(5), kfId: "wk-broken");
+        // Held by a worker (by either clock): not this call's to move.
+        var brokenHeld = NewRecord(kfId: "wk-broken") with { LeaseOwner = LeaseToken.New("worker-b"), LeaseUntil = DateTime.UtcNow.AddHours(1), Claims = 1 };
+        var other = NewRecord(kfId: "wk-other");
+        foreach (var record in new[] { broken, brokenSoonTooOld, brokenTooOld, brokenLater, brokenHeld, other })
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+
+        var parked = await store.ParkAsync(["wk-broken"], T0, T0.AddSeconds(60), Ct);
+
+        Assert.Equal(2, parked);
+        Assert.Equal(T0.AddSeconds(60), (await store.FindAsync(broken.Id, Ct))!.NextAttemptAt);
+        Assert.Equal(T0.AddSeconds(20), (await store.FindAsync(brokenSoonTooOld.Id, Ct))!.NextAttemptAt);
+        Assert.Equal(brokenLater, await store.FindAsync(brokenLater.Id, Ct));
+        Assert.Equal(brokenHeld, await store.FindAsync(brokenHeld.Id, Ct));
+        // Claims read past none of the put-off events; the one too old still goes, to the dead letters.
+        Assert.Equal(new[] { brokenTooOld.Id, other.Id }.Order(), (await store.ClaimDueAsync("worker-a", 10, T0, Lease, Ct)).Select(r => r.Id).Order());
+        Assert.Equal(0, await store.ParkAsync([], T0, T0.AddSeconds(60), Ct));
+    }
+
+    [Fact]
+    public async Task ParkedEvents_FallDueAtTheEndOfTheirPutOff_ForAnyReplica()
+    {
+        var store = await CreateStoreAsync();
+        var broken = NewRecord(kfId: "wk-broken");
+        await store.TryEnqueueAsync(broken, Ct);
+        await store.ParkAsync(["wk-broken"], T0, T0.AddSeconds(60), Ct);
+
+        Assert.Empty(await store.ClaimDueAsync("replica-b", 10, T0.AddSeconds(59), Lease, Ct));
+        Assert.Equal(broken.Id, Assert.Single(await store.ClaimDueAsync("replica-b", 10, T0.AddSeconds(60), Lease, Ct)).Id);
+    }
+
+    [Fact]
+    public async Task ParkedEvents_AreTakenByAProbe_OldestFirst_AndWakeMakesTheRestDue()
+    {
+        var store = await CreateStoreAsync();
+        var oldest = NewRecord(kfId: "wk-broken");
+        var newer = NewRecord(kfId: "wk-broken") with { ReceivedAt = T0.AddSeconds(1) };
+        var other = NewRecord(T0.AddMinutes(5), kfId: "wk-other");
+        foreach (var record in new[] { newer, oldest, other })
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+        await store.ParkAsync(["wk-broken"], T0, T0.AddSeconds(60), Ct);
+        var now = T0.AddSeconds(2);
+
+        var probe = await store.ClaimOldestForPuppetAsync("worker-a", "wk-broken", now, Lease, Ct);
+        var woken = await store.WakeAsync("wk-broken", now, Ct);
+
+        Assert.Equal(oldest.Id, probe!.Id);
+        Assert.Equal(1, woken);
+        Assert.Equal(newer.Id, Assert.Single(await store.ClaimDueAsync("worker-a", 10, now, Lease, Ct)).Id);
+        Assert.Equal(other.NextAttemptAt, (await store.FindAsync(other.Id, Ct))!.NextAttemptAt);
+    }
+
+    [Fact]
     public async Task ReleaseForPuppet_MakesItsWaitingEventsDue_AndQueuesItsRecentDeadLettersAgain()
     {
         var store = await CreateStoreAsync();

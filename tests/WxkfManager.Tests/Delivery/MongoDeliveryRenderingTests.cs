@@ -191,8 +191,49 @@ public sealed class MongoDeliveryRenderingTests
         Assert.False(BsonQuery.Matches(due, Pending(kfId: "wk-waiting"), At));
         Assert.True(BsonQuery.Matches(due, Pending(kfId: "wk-waiting", expiresAt: At), At));
         Assert.True(BsonQuery.Matches(due, Pending(kfId: "wk-other"), At));
-        Assert.True(BsonQuery.Matches(Filter(MongoDeliveryStore.Filters.DueFor("wk-other", At)), Pending(kfId: "wk-other"), At));
-        Assert.False(BsonQuery.Matches(Filter(MongoDeliveryStore.Filters.DueFor("wk-other", At)), Pending(kfId: "wk-waiting"), At));
+        Assert.True(BsonQuery.Matches(Filter(MongoDeliveryStore.Filters.ProbeableFor("wk-other")), Pending(kfId: "wk-other"), At));
+        Assert.False(BsonQuery.Matches(Filter(MongoDeliveryStore.Filters.ProbeableFor("wk-other")), Pending(kfId: "wk-waiting"), At));
+    }
+
+    [Fact]
+    public void ProbeableFor_TakesThePuppetsEventsThatNoWorkerHolds_DueOrPutOff()
+    {
+        var probeable = Filter(MongoDeliveryStore.Filters.ProbeableFor("wk-a"));
+
+        Assert.True(BsonQuery.Matches(probeable, Pending(), At));
+        Assert.True(BsonQuery.Matches(probeable, Pending(nextAttemptAt: At.AddMinutes(1)), At));
+        Assert.True(BsonQuery.Matches(probeable, Leased("worker-a/t1", until: At), At));
+        Assert.False(BsonQuery.Matches(probeable, Leased("worker-a/t1", until: At.AddSeconds(1)), At));
+        Assert.False(BsonQuery.Matches(probeable, Pending("Dead"), At));
+        Assert.False(BsonQuery.Matches(probeable, Pending(kfId: "wk-b"), At));
+    }
+
+    [Fact]
+    public void DueToPutOff_TakesTheListedPuppetsDueEvents_ThatNoWorkerHolds_AndThatAreNotTooOld()
+    {
+        var putOff = Filter(MongoDeliveryStore.Filters.DueToPutOff(At, ["wk-broken"]));
+
+        Assert.True(BsonQuery.Matches(putOff, Pending(kfId: "wk-broken"), At));
+        Assert.False(BsonQuery.Matches(putOff, Pending(kfId: "wk-a"), At));
+        Assert.False(BsonQuery.Matches(putOff, Pending(kfId: "wk-broken", nextAttemptAt: At.AddMilliseconds(1)), At));
+        Assert.False(BsonQuery.Matches(putOff, Pending(kfId: "wk-broken", expiresAt: At), At));
+        Assert.False(BsonQuery.Matches(putOff, Pending(kfId: "wk-broken").Set("leaseOwner", "worker-a/t1").Set("leaseUntil", At.AddSeconds(1)), At));
+        Assert.False(BsonQuery.Matches(putOff, Pending("Delivered", kfId: "wk-broken"), At));
+    }
+
+    [Fact]
+    public void PutOffUntil_MovesTheNextAttempt_ButNeverPastTheAgeLimit()
+    {
+        var update = MongoDeliveryStore.Updates.PutOffUntil(At.AddSeconds(60)).Render(Args);
+
+        var before = Pending(kfId: "wk-broken");
+        var young = BsonQuery.Apply(update, before, At);
+        var old = BsonQuery.Apply(update, Pending(kfId: "wk-broken", expiresAt: At.AddSeconds(20)), At);
+
+        Assert.Equal(At.AddSeconds(60), young["nextAttemptAt"].ToUniversalTime());
+        Assert.Equal(At.AddSeconds(20), old["nextAttemptAt"].ToUniversalTime());
+        // Nothing else changes.
+        Assert.Equal(before.DeepClone().AsBsonDocument.Set("nextAttemptAt", young["nextAttemptAt"]), young);
     }
 
     [Fact]

@@ -138,6 +138,8 @@ public static class BsonQuery
                     "$not" => !IsTrue(args[0]),
                     "$ifNull" => args.FirstOrDefault(a => !a.IsBsonNull) ?? BsonNull.Value,
                     "$add" => Add(args),
+                    // As the server's: null and missing values are left out, and none left is null.
+                    "$min" => args.Where(a => !a.IsBsonNull).DefaultIfEmpty(BsonNull.Value).Min()!,
                     _ => throw new NotSupportedException($"expression operator {op}"),
                 };
             default:

@@ -48,6 +48,24 @@ public sealed class BsonQueryTests
     }
 
     [Fact]
+    public void Min_TakesTheLeastValue_LeavingOutNullAndMissingOnes()
+    {
+        var later = new BsonDateTime(At.AddMinutes(1));
+        var piped = BsonQuery.Apply(
+            BsonArray.Create(new[] { new BsonDocument("$set", new BsonDocument
+            {
+                { "earlier", new BsonDocument("$min", new BsonArray { later, "$at" }) },
+                { "withNull", new BsonDocument("$min", new BsonArray { later, "$gone", "$missing" }) },
+                { "none", new BsonDocument("$min", new BsonArray { "$gone", "$missing" }) },
+            }) }),
+            Document);
+
+        Assert.Equal(At, piped["earlier"].ToUniversalTime());
+        Assert.Equal(later, piped["withNull"]);
+        Assert.True(piped["none"].IsBsonNull);
+    }
+
+    [Fact]
     public void AnOperatorItCannotRead_Throws_RatherThanMatching()
     {
         Assert.Throws<NotSupportedException>(() => BsonQuery.Matches(BsonDocument.Parse("""{ "state" : { "$regex" : "P" } }"""), Document));

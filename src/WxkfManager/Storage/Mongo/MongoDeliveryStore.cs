@@ -121,8 +121,24 @@ public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IA
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(lease, TimeSpan.FromMilliseconds(1));
         var document = await _collection.FindOneAndUpdateAsync(
-            Filters.DueFor(kfId, now), Updates.Claim(LeaseToken.New(owner), lease), ProbeOptions, cancellationToken);
+            Filters.ProbeableFor(kfId), Updates.Claim(LeaseToken.New(owner), lease), ProbeOptions, cancellationToken);
         return document?.ToRecord();
+    }
+
+    public async Task<int> ParkAsync(IReadOnlyCollection<string> kfIds, DateTime now, DateTime until, CancellationToken cancellationToken)
+    {
+        if (kfIds.Count == 0)
+        {
+            return 0;
+        }
+        var result = await _collection.UpdateManyAsync(Filters.DueToPutOff(now, kfIds), Updates.PutOffUntil(until), cancellationToken: cancellationToken);
+        return (int)result.ModifiedCount;
+    }
+
+    public async Task<int> WakeAsync(string kfId, DateTime now, CancellationToken cancellationToken)
+    {
+        var result = await _collection.UpdateManyAsync(Filters.WaitingFor(kfId, now), Updates.DueAt(now), cancellationToken: cancellationToken);
+        return (int)result.ModifiedCount;
     }
 
     public async Task<IReadOnlyDictionary<string, int>> CountPendingByPuppetAsync(CancellationToken cancellationToken)
@@ -265,7 +281,13 @@ public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IA
                 ? Due(now)
                 : Due(now) & (Filter.Nin(d => d.KfId, waitingKfIds) | Filter.Lte(d => d.ExpiresAt, now));
 
-        public static FilterDefinition<DeliveryDocument> DueFor(string kfId, DateTime now) => Filter.Eq(d => d.KfId, kfId) & Due(now);
+        /// <summary>The puppet's pending events no worker holds, due or put off: what a probe may take.</summary>
+        public static FilterDefinition<DeliveryDocument> ProbeableFor(string kfId) =>
+            Filter.Eq(d => d.KfId, kfId) & InState(DeliveryState.Pending) & (Filter.Eq(d => d.LeaseUntil, null) | LeaseEndedByServerClock);
+
+        /// <summary>Due events of puppets that stopped answering, not yet past their age limit (those go to the dead letters instead).</summary>
+        public static FilterDefinition<DeliveryDocument> DueToPutOff(DateTime now, IReadOnlyCollection<string> kfIds) =>
+            Due(now) & Filter.In(d => d.KfId, kfIds) & Filter.Gt(d => d.ExpiresAt, now);
 
         /// <summary>An earlier copy of the record (same token or signature key) that was given up on.</summary>
         public static FilterDefinition<DeliveryDocument> DeadCopyOf(DeliveryRecord record) =>
@@ -356,6 +378,13 @@ public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IA
                 Update.Set(d => d.LeaseOwner, null).Set(d => d.LeaseUntil, null).Set(d => d.Claims, 0).Set(d => d.FinishedLease, leaseToken));
 
         public static UpdateDefinition<DeliveryDocument> DueAt(DateTime at) => Update.Set(d => d.NextAttemptAt, at);
+
+        /// <summary>Due at <paramref name="until"/>, or at the record's age limit if that comes first.</summary>
+        public static UpdateDefinition<DeliveryDocument> PutOffUntil(DateTime until) =>
+            Update.Pipeline(new BsonDocumentStagePipelineDefinition<DeliveryDocument, DeliveryDocument>(
+            [
+                new BsonDocument("$set", new BsonDocument("nextAttemptAt", new BsonDocument("$min", new BsonArray { new BsonDateTime(until), "$expiresAt" }))),
+            ]));
 
         /// <summary>A dead letter repeated by its sender: queued again as the new copy says.</summary>
         public static UpdateDefinition<DeliveryDocument> Revive(DeliveryRecord record) =>

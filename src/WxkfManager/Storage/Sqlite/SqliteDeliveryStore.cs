@@ -165,7 +165,7 @@ public sealed partial class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposab
                 UPDATE deliveries SET lease_owner = $owner || '/' || lower(hex(randomblob(16))), lease_until = $leaseUntil, claims = claims + 1
                 WHERE id = (
                     SELECT id FROM deliveries
-                    WHERE kf_id = $kfId AND state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
+                    WHERE kf_id = $kfId AND state = 'Pending' AND (lease_until IS NULL OR lease_until <= $now)
                     ORDER BY received_at LIMIT 1)
                 RETURNING {Columns};
                 """);
@@ -175,6 +175,38 @@ public sealed partial class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposab
             SqliteWriter.Bind(command, "$kfId", kfId);
             return ReadAll(command).SingleOrDefault();
         }, cancellationToken);
+
+    // Reads only the due range of the pending index, and moves what it puts off out of that range: the backlog of a
+    // puppet that stopped answering is passed over once per put-off, not by every claim.
+    public Task<int> ParkAsync(IReadOnlyCollection<string> kfIds, DateTime now, DateTime until, CancellationToken cancellationToken) =>
+        kfIds.Count == 0
+            ? Task.FromResult(0)
+            : _writer.WriteAsync(writer =>
+            {
+                var command = writer.Command("""
+                    UPDATE deliveries SET next_attempt_at = MIN($until, expires_at)
+                    WHERE state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
+                      AND expires_at > $now AND kf_id IN (SELECT value FROM json_each($kfIds));
+                    """);
+                SqliteWriter.Bind(command, "$until", Ticks(until));
+                SqliteWriter.Bind(command, "$now", Ticks(now));
+                SqliteWriter.Bind(command, "$kfIds", JsonSerializer.Serialize(kfIds));
+                return command.ExecuteNonQuery();
+            }, cancellationToken);
+
+    public Task<int> WakeAsync(string kfId, DateTime now, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(writer => WakeCommand(writer, kfId, now).ExecuteNonQuery(), cancellationToken);
+
+    private static SqliteCommand WakeCommand(SqliteWriter writer, string kfId, DateTime now)
+    {
+        var command = writer.Command("""
+            UPDATE deliveries SET next_attempt_at = $now
+            WHERE kf_id = $kfId AND state = 'Pending' AND next_attempt_at > $now AND (lease_until IS NULL OR lease_until <= $now);
+            """);
+        SqliteWriter.Bind(command, "$kfId", kfId);
+        SqliteWriter.Bind(command, "$now", Ticks(now));
+        return command;
+    }
 
     // Delivered rows keep their keys for the dedup window (DeliveredRetention); the body is no longer needed.
     public Task<bool> MarkDeliveredAsync(string id, string owner, int attempts, DateTime at, CancellationToken cancellationToken) =>
@@ -241,12 +273,7 @@ public sealed partial class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposab
     public Task<int> ReleaseForPuppetAsync(string kfId, DateTime now, DateTime receivedSince, DateTime expiresAt, CancellationToken cancellationToken) =>
         _writer.WriteAsync(writer =>
         {
-            var due = writer.Command("""
-                UPDATE deliveries SET next_attempt_at = $now
-                WHERE kf_id = $kfId AND state = 'Pending' AND next_attempt_at > $now AND (lease_until IS NULL OR lease_until <= $now);
-                """);
-            SqliteWriter.Bind(due, "$kfId", kfId);
-            SqliteWriter.Bind(due, "$now", Ticks(now));
+            var due = WakeCommand(writer, kfId, now);
             var revive = writer.Command("""
                 UPDATE deliveries SET state = 'Pending', attempts = 0, next_attempt_at = $now, expires_at = $expiresAt,
                     lease_owner = NULL, lease_until = NULL, completed_at = NULL, claims = 0
