@@ -7,12 +7,16 @@ namespace WxkfManager.LoadTest;
 /// (1,000/s), alone and then beside --broken black-holed puppets (50, each on its own port: they accept
 /// connections and never answer) sent --broken-rate events/s each (20/s); the healthy puppets' delivery
 /// latency (arrival at the puppet minus the send) each time; between the two, the same load with --broken neighbours that
-/// answer, which separates what broken puppets cost from what the extra load costs. (2) In a fresh service: --held black-holed
+/// answer, which separates what broken puppets cost from what the extra load costs. The broken run is made twice: first
+/// while the black holes turn unreachable (their first attempts time out together, on code paths this process has not run
+/// before), then again in the steady state (only their probes go out, their backlog put off in the store); and last the
+/// healthy puppets alone again beside the silent broken ones, so anything they leave behind shows. (2) In a fresh service: --held black-holed
 /// puppets (40) are sent 10 events each, then one event goes to a healthy puppet: how long until it arrives.
 /// </summary>
 public static class NoisyScenario
 {
-    public sealed record Report(PhaseOutcome Alone, PhaseOutcome SameLoad, PhaseOutcome Beside, int BrokenConnections, int Held, double LoneSeconds, bool LoneArrived, int BlackHoleConnections);
+    public sealed record Report(PhaseOutcome Alone, PhaseOutcome SameLoad, PhaseOutcome Beside, PhaseOutcome BesideSteady, PhaseOutcome AloneAgain,
+        int BrokenConnections, int Held, double LoneSeconds, bool LoneArrived, int BlackHoleConnections);
 
     public static async Task<Report> RunAsync(LoadOptions options, CpuPinning pinning, PuppetFleet fleet)
     {
@@ -21,7 +25,7 @@ public static class NoisyScenario
             .Select(i => new Puppet($"wkhealthy{i:D6}", corps[i / 100], $"{fleet.BaseUrl}/p/wkhealthy{i:D6}"))
             .ToArray();
 
-        PhaseOutcome alone, sameLoad, beside;
+        PhaseOutcome alone, sameLoad, beside, besideSteady, aloneAgain;
         int brokenConnections;
         await using (var holes = BlackHoles.Start(options.Broken))
         await using (var service = await ServiceUnderTest.StartAsync(options, pinning, "service"))
@@ -37,7 +41,9 @@ public static class NoisyScenario
 
             alone = await RunMixAsync("healthy alone", service, fleet, healthy, broken, 0, "alone", options);
             sameLoad = await RunMixAsync($"healthy beside {options.Broken} answering", service, fleet, healthy, answering, options.BrokenRate, "same", options);
-            beside = await RunMixAsync($"healthy beside {options.Broken} broken", service, fleet, healthy, broken, options.BrokenRate, "beside", options);
+            beside = await RunMixAsync($"healthy beside {options.Broken} broken, turning unreachable", service, fleet, healthy, broken, options.BrokenRate, "beside", options);
+            besideSteady = await RunMixAsync($"healthy beside {options.Broken} broken, steady", service, fleet, healthy, broken, options.BrokenRate, "steady", options);
+            aloneAgain = await RunMixAsync($"healthy alone again, {options.Broken} broken silent", service, fleet, healthy, broken, 0, "again", options);
             brokenConnections = holes.Connections;
         }
 
@@ -65,7 +71,7 @@ public static class NoisyScenario
             Console.Error.WriteLine($"    backlog answered {heldResult.Acked}/{backlog.Count}; lone event {(arrived ? $"arrived after {loneSeconds:F2} s" : $"not there after {options.LoneTimeoutSeconds} s")}");
             fleet.Reset();
         }
-        return new Report(alone, sameLoad, beside, brokenConnections, options.Held, loneSeconds, arrived, holdConnections);
+        return new Report(alone, sameLoad, beside, besideSteady, aloneAgain, brokenConnections, options.Held, loneSeconds, arrived, holdConnections);
     }
 
     /// <summary>
@@ -118,7 +124,7 @@ public static class NoisyScenario
         Console.WriteLine();
         Console.WriteLine("| run | offered | answered (failed) | ack p99 ms | healthy delivered / acked | healthy delivery p50 / p99 / max ms |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var o in new[] { report.Alone, report.SameLoad, report.Beside })
+        foreach (var o in new[] { report.Alone, report.SameLoad, report.Beside, report.BesideSteady, report.AloneAgain })
         {
             var d = o.Delivery;
             Console.WriteLine($"| {o.Server} | {o.LoadName} | {o.Result.Acked} ({o.Result.Failed}) | {Stats.F(o.Result.Percentile(99))} | {d.Delivered} / {d.Expected} | "
@@ -133,9 +139,15 @@ public static class NoisyScenario
         Console.WriteLine();
         Console.WriteLine("Issue 16 targets:");
         Console.WriteLine();
-        var besideP99 = Stats.Percentile(report.Beside.Delivery.LatenciesMs, 99);
-        Console.WriteLine($"- healthy delivery p99 beside the broken ≤ 1.5 × alone: {Stats.Ratio(besideP99, Stats.Percentile(report.Alone.Delivery.LatenciesMs, 99))}"
-            + $" (× {Stats.Ratio(besideP99, Stats.Percentile(report.SameLoad.Delivery.LatenciesMs, 99))} of the same load with neighbours that answer)");
+        var aloneP99 = Stats.Percentile(report.Alone.Delivery.LatenciesMs, 99);
+        var sameP99 = Stats.Percentile(report.SameLoad.Delivery.LatenciesMs, 99);
+        foreach (var (run, when) in new[] { (report.BesideSteady, "steady"), (report.Beside, "while they turn unreachable") })
+        {
+            var p99 = Stats.Percentile(run.Delivery.LatenciesMs, 99);
+            Console.WriteLine($"- healthy delivery p99 beside the broken ({when}) ≤ 1.5 × alone: {Stats.Ratio(p99, aloneP99)}"
+                + $" (× {Stats.Ratio(p99, sameP99)} of the same load with neighbours that answer)");
+        }
+        Console.WriteLine($"- alone again after them ÷ alone (nothing left behind: ≈ 1): {Stats.Ratio(Stats.Percentile(report.AloneAgain.Delivery.LatenciesMs, 99), aloneP99)}");
         Console.WriteLine($"- lone healthy event beside {report.Held * 10} held events within 2 s: {(report.LoneArrived ? $"{report.LoneSeconds:F2} s" : $"> {options.LoneTimeoutSeconds} s")}");
         Console.WriteLine();
     }

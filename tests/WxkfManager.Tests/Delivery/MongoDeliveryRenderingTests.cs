@@ -222,6 +222,14 @@ public sealed class MongoDeliveryRenderingTests
     }
 
     [Fact]
+    public void PutOff_ReadsTheDueIndex_ByName()
+    {
+        var due = MongoDeliveryStore.Indexes.Single(i => i.Keys.Render(Args) == new BsonDocument { { "state", 1 }, { "nextAttemptAt", 1 } });
+
+        Assert.Equal(due.Options.Name, MongoDeliveryStore.PutOffOptions.Hint.AsString);
+    }
+
+    [Fact]
     public void PutOffUntil_MovesTheNextAttempt_ButNeverPastTheAgeLimit()
     {
         var update = MongoDeliveryStore.Updates.PutOffUntil(At.AddSeconds(60)).Render(Args);

@@ -35,6 +35,33 @@ public sealed class SqliteDeliveryStoreTests : DeliveryStoreContract, IDisposabl
         Assert.Equal(record, await second.FindAsync(record.Id, Ct));
     }
 
+    [Fact]
+    public async Task Park_ReadsTheDueRangeOfThePendingIndex_NotEveryEventOfThePuppets()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "wxkf-queue-" + Guid.NewGuid().ToString("N"));
+        _directories.Add(directory);
+        var database = new SqliteDatabase(Options.Create(new StorageOptions { DataDirectory = directory }));
+        await new SqliteDeliveryStore(database).InitializeAsync(Ct);
+        await using var connection = await database.OpenAsync(Ct);
+        await using var explain = connection.CreateCommand();
+        explain.CommandText = "EXPLAIN QUERY PLAN " + SqliteDeliveryStore.ParkSql;
+        foreach (var name in new[] { "$until", "$now", "$kfIds" })
+        {
+            explain.Parameters.AddWithValue(name, name == "$kfIds" ? "[\"wk-broken\"]" : 0L);
+        }
+
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        Assert.Contains(plan, step => step.StartsWith("SEARCH deliveries USING INDEX ix_deliveries_pending_due (next_attempt_at<?)", StringComparison.Ordinal));
+    }
+
     // On MongoDB a TTL index does this (see MongoDeliveryRenderingTests).
     [Fact]
     public async Task Purge_RemovesOldFinishedRecords_Only()

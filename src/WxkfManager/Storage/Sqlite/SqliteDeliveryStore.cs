@@ -176,18 +176,24 @@ public sealed partial class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposab
             return ReadAll(command).SingleOrDefault();
         }, cancellationToken);
 
-    // Reads only the due range of the pending index, and moves what it puts off out of that range: the backlog of a
-    // puppet that stopped answering is passed over once per put-off, not by every claim.
+    /// <summary>
+    /// Reads only the due range of the pending index, and moves what it puts off out of that range: the backlog of a
+    /// puppet that stopped answering is passed over once per put-off, not by every claim. The index is named because
+    /// the planner preferred the per-puppet one for the kf_id list, which read every event already put off (11 ms
+    /// for 15,000 of them, against 0.1 ms), on every claim.
+    /// </summary>
+    internal const string ParkSql = """
+        UPDATE deliveries INDEXED BY ix_deliveries_pending_due SET next_attempt_at = MIN($until, expires_at)
+        WHERE state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
+          AND expires_at > $now AND kf_id IN (SELECT value FROM json_each($kfIds));
+        """;
+
     public Task<int> ParkAsync(IReadOnlyCollection<string> kfIds, DateTime now, DateTime until, CancellationToken cancellationToken) =>
         kfIds.Count == 0
             ? Task.FromResult(0)
             : _writer.WriteAsync(writer =>
             {
-                var command = writer.Command("""
-                    UPDATE deliveries SET next_attempt_at = MIN($until, expires_at)
-                    WHERE state = 'Pending' AND next_attempt_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
-                      AND expires_at > $now AND kf_id IN (SELECT value FROM json_each($kfIds));
-                    """);
+                var command = writer.Command(ParkSql);
                 SqliteWriter.Bind(command, "$until", Ticks(until));
                 SqliteWriter.Bind(command, "$now", Ticks(now));
                 SqliteWriter.Bind(command, "$kfIds", JsonSerializer.Serialize(kfIds));
