@@ -32,6 +32,7 @@ public sealed class DeliveryWorker(
     {
         dispatcher.Start(DeliverAsync);
         logger.LogInformation("Delivery worker {Owner} started", attempt.Owner);
+        await WakePutOffAsync(stoppingToken);
         await HousekeepingAsync(stoppingToken);
         var lastHousekeeping = time.GetTimestamp();
         // The store is read for due events only when something may have made one due: a wake-up, a retry or the end
@@ -83,6 +84,26 @@ public sealed class DeliveryWorker(
             }
         }
         await DrainAsync();
+    }
+
+    /// <summary>
+    /// This replica knows no puppet's health yet: events put off by a replica that stopped (this one before a restart,
+    /// say) become due, and go out as any event does; a puppet still down is found so by its first attempt.
+    /// </summary>
+    private async Task WakePutOffAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var woken = await store.WakeAllAsync(time.GetUtcNow().UtcDateTime, cancellationToken);
+            if (woken > 0)
+            {
+                logger.LogInformation("Starting: {Woken} events that waited for their puppet are due again", woken);
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            logger.LogWarning(exception, "Starting: could not make waiting events due; they fall due by themselves within a lease duration");
+        }
     }
 
     /// <summary>Events waiting in memory past half their lease get it renewed, in one group write.</summary>

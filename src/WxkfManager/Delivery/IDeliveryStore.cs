@@ -50,6 +50,12 @@ public interface IDeliveryStore
     /// <summary>The puppet answers again: its events that wait for a later time and no worker holds become due now. Returns how many.</summary>
     Task<int> WakeAsync(string kfId, DateTime now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A replica starts knowing no puppet's health: every event that waits for a later time and no worker holds becomes
+    /// due now, so a puppet that came back while no replica ran is not left waiting out its events' put-off. Returns how many.
+    /// </summary>
+    Task<int> WakeAllAsync(DateTime now, CancellationToken cancellationToken);
+
     /// <summary>Pending events per puppet (kfId), for operators.</summary>
     Task<IReadOnlyDictionary<string, int>> CountPendingByPuppetAsync(CancellationToken cancellationToken);
 

@@ -280,6 +280,29 @@ public abstract class DeliveryStoreContract
     }
 
     [Fact]
+    public async Task WakeAll_MakesEveryWaitingEventDue_ButNotOnesAWorkerHolds()
+    {
+        var store = await CreateStoreAsync();
+        var parked = NewRecord(kfId: "wk-broken");
+        var retry = NewRecord(T0.AddMinutes(5), kfId: "wk-refusing");
+        var held = NewRecord(T0.AddMinutes(5), kfId: "wk-held") with { LeaseOwner = LeaseToken.New("worker-b"), LeaseUntil = DateTime.UtcNow.AddHours(1), Claims = 1 };
+        var dead = NewRecord(state: DeliveryState.Dead, kfId: "wk-gone");
+        foreach (var record in new[] { parked, retry, held, dead })
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+        await store.ParkAsync(["wk-broken"], T0, T0.AddSeconds(60), Ct);
+        var now = T0.AddSeconds(1);
+
+        var woken = await store.WakeAllAsync(now, Ct);
+
+        Assert.Equal(2, woken);
+        Assert.Equal(new[] { parked.Id, retry.Id }.Order(), (await store.ClaimDueAsync("worker-a", 10, now, Lease, Ct)).Select(r => r.Id).Order());
+        Assert.Equal(held, await store.FindAsync(held.Id, Ct));
+        Assert.Equal(dead, await store.FindAsync(dead.Id, Ct));
+    }
+
+    [Fact]
     public async Task ReleaseForPuppet_MakesItsWaitingEventsDue_AndQueuesItsRecentDeadLettersAgain()
     {
         var store = await CreateStoreAsync();

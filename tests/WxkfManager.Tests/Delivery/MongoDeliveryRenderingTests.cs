@@ -222,6 +222,17 @@ public sealed class MongoDeliveryRenderingTests
     }
 
     [Fact]
+    public void Waiting_IsPendingNotHeld_AndDueLater()
+    {
+        var waiting = Filter(MongoDeliveryStore.Filters.Waiting(At));
+
+        Assert.True(BsonQuery.Matches(waiting, Pending(nextAttemptAt: At.AddMilliseconds(1)), At));
+        Assert.False(BsonQuery.Matches(waiting, Pending(), At));
+        Assert.False(BsonQuery.Matches(waiting, Pending(nextAttemptAt: At.AddMinutes(1)).Set("leaseOwner", "w/1").Set("leaseUntil", At.AddSeconds(1)), At));
+        Assert.False(BsonQuery.Matches(waiting, Pending("Dead", nextAttemptAt: At.AddMinutes(1)), At));
+    }
+
+    [Fact]
     public void PutOff_ReadsTheDueIndex_ByName()
     {
         var due = MongoDeliveryStore.Indexes.Single(i => i.Keys.Render(Args) == new BsonDocument { { "state", 1 }, { "nextAttemptAt", 1 } });

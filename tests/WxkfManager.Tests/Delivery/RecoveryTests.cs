@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using WxkfManager.Delivery;
 
 namespace WxkfManager.Tests.Delivery;
 
@@ -197,5 +199,50 @@ public sealed class OutageLoggingTests(ManagerApp app) : IClassFixture<ManagerAp
         Assert.True(sent >= 2900, $"only {sent} events sent");
         Assert.InRange(aboutThePuppet.Count, 1, 199);
         Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>The manager restarts while a puppet is down: what the old process put off does not wait out its put-off.</summary>
+public sealed class RestartDuringAnOutageTests
+{
+    [Fact]
+    public async Task EventsPutOffBeforeARestart_GoOutAtOnce_WhenThePuppetIsBackByThen()
+    {
+        var corp = new TestCorp();
+        var kfId = TestCorp.NewKfId();
+        var port = StubServer.FreePort();
+        string dataDirectory;
+        await using (var first = new ManagerApp())
+        {
+            await first.InitializeAsync();
+            dataDirectory = first.DataDirectory;
+            (await first.Client.PostAsJsonAsync("/puppetWxkfManager/register", corp.Registration(kfId, $"http://127.0.0.1:{port}/p/back"), Ct)).EnsureSuccessStatusCode();
+            await Task.Delay(TimeSpan.FromSeconds(0.6), Ct); // past the hold that follows a registration
+            await SendAsync(first, corp, kfId, "refused-before-restart");
+            // Refused, so unreachable: from then on its events are stored put off, for a lease duration (30 s in these tests).
+            var tracker = first.Services.GetRequiredService<DeliveryTracker>();
+            var waited = Stopwatch.StartNew();
+            while (!tracker.HealthOf(kfId).IsUnreachable)
+            {
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), "the puppet did not count as unreachable");
+                await Task.Delay(20, Ct);
+            }
+            await SendAsync(first, corp, kfId, "put-off-before-restart");
+        }
+        await using var stub = await PuppetStub.StartAsync(port);
+        var puppet = stub.Add(kfId, corp.CorpId, corp.Token, corp.EncodingAesKey, name: "back");
+
+        await using var second = new ManagerApp { DataDirectory = dataDirectory };
+        await second.InitializeAsync();
+
+        var received = new HashSet<string?> { (await puppet.NextAsync(TimeSpan.FromSeconds(10))).Token, (await puppet.NextAsync(TimeSpan.FromSeconds(10))).Token };
+        Assert.Equal(["put-off-before-restart", "refused-before-restart"], received.Order());
+    }
+
+    private static async Task SendAsync(ManagerApp app, TestCorp corp, string kfId, string syncToken)
+    {
+        var callback = corp.Callback(kfId, syncToken);
+        using var response = await app.Client.PostAsync(callback.Path, callback.Content(), Ct);
+        Assert.Equal("success", await response.Content.ReadAsStringAsync(Ct));
     }
 }

@@ -147,6 +147,12 @@ public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IA
         return (int)result.ModifiedCount;
     }
 
+    public async Task<int> WakeAllAsync(DateTime now, CancellationToken cancellationToken)
+    {
+        var result = await _collection.UpdateManyAsync(Filters.Waiting(now), Updates.DueAt(now), cancellationToken: cancellationToken);
+        return (int)result.ModifiedCount;
+    }
+
     public async Task<IReadOnlyDictionary<string, int>> CountPendingByPuppetAsync(CancellationToken cancellationToken)
     {
         var groups = await _collection.Aggregate()
@@ -309,8 +315,10 @@ public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IA
         public static FilterDefinition<DeliveryDocument> DeadLetter(string id) => ById(id) & InState(DeliveryState.Dead);
 
         /// <summary>A puppet's pending events that wait for a later attempt and no worker holds.</summary>
-        public static FilterDefinition<DeliveryDocument> WaitingFor(string kfId, DateTime now) =>
-            Filter.Eq(d => d.KfId, kfId) & PendingUnleased(now) & Filter.Gt(d => d.NextAttemptAt, now);
+        public static FilterDefinition<DeliveryDocument> WaitingFor(string kfId, DateTime now) => Filter.Eq(d => d.KfId, kfId) & Waiting(now);
+
+        /// <summary>Pending events that wait for a later attempt and no worker holds.</summary>
+        public static FilterDefinition<DeliveryDocument> Waiting(DateTime now) => PendingUnleased(now) & Filter.Gt(d => d.NextAttemptAt, now);
 
         public static FilterDefinition<DeliveryDocument> DeadFor(string kfId, DateTime receivedSince) =>
             Filter.Eq(d => d.KfId, kfId) & InState(DeliveryState.Dead) & Filter.Gte(d => d.ReceivedAt, receivedSince);

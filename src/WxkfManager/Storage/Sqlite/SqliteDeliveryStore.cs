@@ -203,6 +203,17 @@ public sealed partial class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposab
     public Task<int> WakeAsync(string kfId, DateTime now, CancellationToken cancellationToken) =>
         _writer.WriteAsync(writer => WakeCommand(writer, kfId, now).ExecuteNonQuery(), cancellationToken);
 
+    public Task<int> WakeAllAsync(DateTime now, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(writer =>
+        {
+            var command = writer.Command("""
+                UPDATE deliveries SET next_attempt_at = $now
+                WHERE state = 'Pending' AND next_attempt_at > $now AND (lease_until IS NULL OR lease_until <= $now);
+                """);
+            SqliteWriter.Bind(command, "$now", Ticks(now));
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+
     private static SqliteCommand WakeCommand(SqliteWriter writer, string kfId, DateTime now)
     {
         var command = writer.Command("""
