@@ -109,7 +109,8 @@ public static class NoisyScenario
         var cpu = service.Process.CpuSeconds() - cpuBefore;
         var delivery = await Phase.AwaitDeliveryAsync(fleet, requests, result, i => isHealthy[i], Phase.DrainLimit(options));
         fleet.Reset();
-        Console.Error.WriteLine($"    healthy delivered {delivery.Delivered}/{delivery.Expected}, p99 {Stats.F(Stats.Percentile(delivery.LatenciesMs, 99))} ms");
+        Console.Error.WriteLine($"    healthy delivered {delivery.Delivered}/{delivery.Expected}, p99 {Stats.F(Stats.Percentile(delivery.LatenciesMs, 99))} ms; "
+            + $"by the second they were sent: {string.Join(" ", (delivery.PerSecondP99 ?? []).Select(p => Stats.F(p, "F0")))}");
         return new PhaseOutcome(name, $"{total}/s", result, delivery, service.Process.PeakRssMiB(), cpu * 1000 / Math.Max(1, result.Acked), false);
     }
 

@@ -8,7 +8,12 @@ namespace WxkfManager.LoadTest;
 /// <param name="SustainedPerSecond">Delivered count / seconds from the load's start to the last arrival (load plus drain).</param>
 /// <param name="DrainSeconds">From the end of the load to the last arrival.</param>
 /// <param name="LatenciesMs">Arrival minus send, ascending; +∞ for an acknowledged request that never arrived.</param>
-public sealed record DeliveryOutcome(int Expected, int Delivered, double SustainedPerSecond, double DrainSeconds, double[] LatenciesMs)
+/// <summary>
+/// <see cref="PerSecondP99"/>: the delivery p99 of the events sent in each second of the load, so a report can say whether a
+/// phase's p99 comes from all of it or from a stall in a few seconds.
+/// </summary>
+public sealed record DeliveryOutcome(int Expected, int Delivered, double SustainedPerSecond, double DrainSeconds, double[] LatenciesMs,
+    double[]? PerSecondP99 = null)
 {
     public static readonly DeliveryOutcome None = new(0, 0, double.NaN, double.NaN, []);
 }
@@ -105,6 +110,7 @@ public static class Phase
             }
         }
         var latencies = new double[expected.Length];
+        var bySecond = new List<List<double>>();
         long last = 0;
         var delivered = 0;
         for (var n = 0; n < expected.Length; n++)
@@ -120,12 +126,19 @@ public static class Phase
             {
                 latencies[n] = double.PositiveInfinity;
             }
+            var second = (int)Stopwatch.GetElapsedTime(result.Started, result.SentAt[i]).TotalSeconds;
+            while (bySecond.Count <= second)
+            {
+                bySecond.Add([]);
+            }
+            bySecond[second].Add(latencies[n]);
         }
+        var perSecond = bySecond.Select(l => l.Count == 0 ? double.NaN : Stats.Percentile([.. l.Order()], 99)).ToArray();
         Array.Sort(latencies);
         var endOfLoad = result.Started + (long)(result.Seconds * Stopwatch.Frequency);
         return last == 0
-            ? new DeliveryOutcome(expected.Length, 0, 0, double.NaN, latencies)
+            ? new DeliveryOutcome(expected.Length, 0, 0, double.NaN, latencies, perSecond)
             : new DeliveryOutcome(expected.Length, delivered, delivered / Stopwatch.GetElapsedTime(result.Started, last).TotalSeconds,
-                Math.Max(0, Stopwatch.GetElapsedTime(endOfLoad, last).TotalSeconds), latencies);
+                Math.Max(0, Stopwatch.GetElapsedTime(endOfLoad, last).TotalSeconds), latencies, perSecond);
     }
 }

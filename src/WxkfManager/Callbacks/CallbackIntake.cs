@@ -116,12 +116,14 @@ public sealed partial class CallbackIntake(
             return IntakeResult.Of(IntakeStatus.QueueFull, "this puppet's queue is full, retry later");
         }
         var puppetWaits = deadReason is null && dispatcher.PuppetWaits(kfId, now);
+        // A puppet that stopped answering, or leaves an attempt unanswered: its event is put off as the rest of its backlog
+        // is (IDeliveryStore.ParkAsync), so no claim reads past it and nothing need be written again should the puppet turn
+        // out unreachable; its answer (or the attempt's end) makes it due.
+        var putOff = deadReason is null && dispatcher.PutsOffFresh(kfId, now);
         // Leased to this replica in the same write, so it goes from memory to a slot without a claim.
-        var handOff = deadReason is null && !puppetWaits && dispatcher.CanTakeFresh(kfId, now);
+        var handOff = deadReason is null && !puppetWaits && !putOff && dispatcher.CanTakeFresh(kfId, now);
         var expiresAt = now + options.Value.MaxAge;
-        // A puppet that stopped answering: its event is put off as the rest of its backlog is (IDeliveryStore.ParkAsync),
-        // so no claim reads past it; the probe's answer makes it due.
-        var putOffUntil = puppetWaits && dispatcher.IsUnreachable(kfId) ? dispatcher.PutOffUntil(now) : now;
+        var putOffUntil = putOff ? dispatcher.PutOffUntil(now) : now;
         var record = new DeliveryRecord(
             Id: id,
             Kind: kind,

@@ -17,6 +17,12 @@ public sealed partial class DeliveryAttempt
         [LoggerMessage(LogLevel.Warning, "Puppet {KfId} answers again, but its put-off events could not be made due ({Error}); they fall due by themselves within a lease duration")]
         public static partial void WakeFailed(ILogger logger, string kfId, string error);
 
+        [LoggerMessage(LogLevel.Information, "Puppet {KfId} is unreachable: {Count} of its events leased here went back to the store, put off until it answers a probe")]
+        public static partial void HandedBack(ILogger logger, string kfId, int count);
+
+        [LoggerMessage(LogLevel.Warning, "Puppet {KfId} is unreachable, and {Count} of its events leased here could not be handed back ({Error}); they are taken again when their leases end")]
+        public static partial void HandBackFailed(ILogger logger, string kfId, int count, string error);
+
         [LoggerMessage(LogLevel.Warning, "Delivery of {Kind} callback for {KfId} to {Endpoint} failed ({Reason}, attempt {Attempt}){Unreachable}; next attempt at {NextAttemptAt:O}")]
         public static partial void RetryScheduled(ILogger logger, CallbackKind kind, string kfId, string endpoint, string? reason, int attempt, string unreachable, DateTime nextAttemptAt);
 

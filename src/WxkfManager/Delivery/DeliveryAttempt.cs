@@ -30,6 +30,17 @@ public sealed partial class DeliveryAttempt(
 
     public async Task RunAsync(DeliveryRecord record, bool isProbe, CancellationToken abort)
     {
+        await AttemptAsync(record, isProbe, abort);
+        var now = time.GetUtcNow().UtcDateTime;
+        if (!isProbe && dispatcher.AttemptEnded(record.KfId, now) && !tracker.HealthOf(record.KfId).IsUnreachable)
+        {
+            // Events that came while this attempt went unanswered were stored put off; it ended, so they go as any do.
+            await WakeWaitingAsync(record.KfId, now);
+        }
+    }
+
+    private async Task AttemptAsync(DeliveryRecord record, bool isProbe, CancellationToken abort)
+    {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = record.Id, ["KfId"] = record.KfId });
         var puppet = await directory.FindInCorpAsync(record.CorpId, record.KfId, CancellationToken.None);
         if (puppet is not { Online: true })
@@ -49,8 +60,7 @@ public sealed partial class DeliveryAttempt(
         if (!isProbe && tracker.HealthOf(record.KfId).IsUnreachable)
         {
             // Leased a moment before its puppet stopped answering: it waits for the probe like the others.
-            await store.RescheduleAsync(record.Id, LeaseOf(record), record.Attempts, record.NextAttemptAt,
-                record.LastError ?? "waiting for the puppet to answer again", CancellationToken.None);
+            await HandBackAsync(record.KfId, [record], now);
             return;
         }
 
@@ -96,6 +106,10 @@ public sealed partial class DeliveryAttempt(
         {
             await WakeWaitingAsync(record.KfId, now);
         }
+        else if (!wasUnreachable && health.IsUnreachable)
+        {
+            await HandBackAsync(record.KfId, dispatcher.TakeHeld(record.KfId), now);
+        }
         switch (RetryPolicy.AfterFailure(record, attempts, result, health, now, _options, Random.Shared.NextDouble()))
         {
             case NextStep.GiveUp giveUp:
@@ -124,6 +138,28 @@ public sealed partial class DeliveryAttempt(
             Log.WakeFailed(logger, kfId, $"{exception.GetType().Name}: {exception.Message}");
         }
         signal.Notify();
+    }
+
+    /// <summary>
+    /// Events leased to this replica whose puppet stopped answering go back to the store in one write, put off like the
+    /// puppet's stored events, for its probe to take.
+    /// </summary>
+    private async Task HandBackAsync(string kfId, IReadOnlyList<DeliveryRecord> held, DateTime now)
+    {
+        if (held.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            await store.HandBackAsync(held, dispatcher.PutOffUntil(now), CancellationToken.None);
+            Log.HandedBack(logger, kfId, held.Count);
+        }
+        catch (Exception exception)
+        {
+            // Nothing is lost: the events are taken again when their leases end.
+            Log.HandBackFailed(logger, kfId, held.Count, $"{exception.GetType().Name}: {exception.Message}");
+        }
     }
 
     /// <summary>Completions name this claim's own lease token: a lease that ran out and was claimed again is not ours.</summary>

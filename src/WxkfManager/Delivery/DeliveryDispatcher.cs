@@ -124,6 +124,47 @@ public sealed class DeliveryDispatcher(
     public bool IsUnreachable(string kfId) => tracker.HealthOf(kfId).IsUnreachable;
 
     /// <summary>
+    /// Whether a fresh event for <paramref name="kfId"/> is stored put off (<see cref="PutOffUntil"/>) rather than handed to
+    /// a slot: the puppet stopped answering, or has left an attempt unanswered for <see cref="DeliveryOptions.SilenceBeforePutOff"/>.
+    /// For the latter it is noted, so the end of the attempt makes them due (<see cref="AttemptEnded"/>).
+    /// </summary>
+    public bool PutsOffFresh(string kfId, DateTime now)
+    {
+        if (IsUnreachable(kfId))
+        {
+            return true;
+        }
+        lock (_gate)
+        {
+            if (_lanes.TryGetValue(kfId, out var lane) && lane.InFlight > 0 && now - lane.LastHeardAt >= _options.SilenceBeforePutOff)
+            {
+                lane.PutOffWhileSilent = true;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// An attempt for <paramref name="kfId"/> ended (answered or not): silence is counted afresh from now. True when fresh
+    /// events were put off while it went unanswered, once: unless the puppet turned out unreachable, they are due now.
+    /// </summary>
+    public bool AttemptEnded(string kfId, DateTime now)
+    {
+        lock (_gate)
+        {
+            if (!_lanes.TryGetValue(kfId, out var lane))
+            {
+                return false;
+            }
+            lane.LastHeardAt = now;
+            var putOff = lane.PutOffWhileSilent;
+            lane.PutOffWhileSilent = false;
+            return putOff;
+        }
+    }
+
+    /// <summary>
     /// Until when an event of a puppet that stopped answering is put off, unless a probe's answer wakes it sooner: as long
     /// as a lease, so should this replica die, another takes the event over as soon as it would take over a lease.
     /// </summary>
@@ -172,6 +213,30 @@ public sealed class DeliveryDispatcher(
         {
             _probesInFlight++;
             Run(record, Pool.Probe, lane: null);
+        }
+    }
+
+    /// <summary>
+    /// Takes out the events waiting in memory for a puppet that just stopped answering, for the caller to hand back to the
+    /// store in one write. Left in its lane, each would go through a slot only to find its puppet unreachable and be
+    /// written back on its own: with many puppets breaking at once, thousands of single writes ahead of the callbacks' commits.
+    /// </summary>
+    public IReadOnlyList<DeliveryRecord> TakeHeld(string kfId)
+    {
+        lock (_gate)
+        {
+            if (!_lanes.TryGetValue(kfId, out var lane) || lane.Queued.Count == 0)
+            {
+                return [];
+            }
+            var held = lane.Queued.Where(h => !h.Dropped).Select(h => h.Record).ToArray();
+            _held -= lane.Queued.Count;
+            lane.Queued.Clear();
+            if (lane.InFlight == 0)
+            {
+                _lanes.Remove(kfId);
+            }
+            return held;
         }
     }
 
@@ -274,6 +339,11 @@ public sealed class DeliveryDispatcher(
                 OfferTurn(lane);
                 continue;
             }
+            if (lane.InFlight == 0)
+            {
+                // Silence is counted from the start of an attempt, or the end of the last one.
+                lane.LastHeardAt = time.GetUtcNow().UtcDateTime;
+            }
             lane.InFlight++;
             if (proven)
             {
@@ -333,6 +403,7 @@ public sealed class DeliveryDispatcher(
             if (lane is not null)
             {
                 lane.InFlight--;
+                lane.LastHeardAt = time.GetUtcNow().UtcDateTime;
                 roomAgain = lane.ReportedFull && lane.Queued.Count < _options.MaxHeldPerPuppet;
                 lane.ReportedFull &= !roomAgain;
                 if (lane.InFlight == 0 && lane.Queued.Count == 0)
@@ -371,6 +442,12 @@ public sealed class DeliveryDispatcher(
 
         /// <summary>The worker was told to leave this puppet's stored events be; it hears when there is room again.</summary>
         public bool ReportedFull { get; set; }
+
+        /// <summary>When an attempt last started with none under way, or last ended.</summary>
+        public DateTime LastHeardAt { get; set; }
+
+        /// <summary>Fresh events were stored put off while an attempt went unanswered; the end of the attempt makes them due.</summary>
+        public bool PutOffWhileSilent { get; set; }
     }
 
     private enum Pool

@@ -241,7 +241,7 @@ public sealed class DeliveryWorker(
             var now = time.GetUtcNow().UtcDateTime;
             try
             {
-                await Task.WhenAll(held.Select(r => store.RenewLeaseAsync(r.Id, r.LeaseOwner!, now, CancellationToken.None)));
+                await store.HandBackAsync(held, putOffUntil: null, CancellationToken.None);
                 logger.LogInformation("Shutting down: {Held} events not yet started stay queued", held.Count);
             }
             catch (Exception exception)

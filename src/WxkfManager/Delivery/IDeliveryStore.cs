@@ -22,6 +22,16 @@ public interface IDeliveryStore
     /// </summary>
     Task<bool> RenewLeaseAsync(string id, string leaseToken, DateTime until, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Hands back together events this replica leased but never started (each named by its own lease token in
+    /// <see cref="DeliveryRecord.LeaseOwner"/>): the lease ends without counting as a crashed claim. At shutdown
+    /// (<paramref name="putOffUntil"/> null) each stays due as it was, so another replica takes it at once; when their puppet
+    /// stopped answering, each is put off until <paramref name="putOffUntil"/> (never earlier than it was due, nor past its
+    /// age limit), to wait for the puppet's probe as its stored events do (<see cref="ParkAsync"/>).
+    /// Returns how many were still this replica's.
+    /// </summary>
+    Task<int> HandBackAsync(IReadOnlyList<DeliveryRecord> held, DateTime? putOffUntil, CancellationToken cancellationToken);
+
     /// <summary>Leases up to <paramref name="max"/> pending records due by <paramref name="now"/>, oldest due first.</summary>
     Task<IReadOnlyList<DeliveryRecord>> ClaimDueAsync(string owner, int max, DateTime now, TimeSpan lease, CancellationToken cancellationToken);
 

@@ -65,6 +65,15 @@ public sealed class DeliveryOptions
     public int MaxHeldPerPuppet { get; set; } = 256;
 
     /// <summary>
+    /// How long a puppet may leave its attempt unanswered before its new events wait in the store, put off, instead of in
+    /// memory: should the attempt time out and the puppet turn out unreachable, only what came before this goes back to the
+    /// store then (one write per event, on the writer that commits every callback). Its answer, or the end of its
+    /// attempts without one, makes them due again.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]
+    public TimeSpan SilenceBeforePutOff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// How long a worker owns a claimed event; if its replica dies, another takes the event over after this.
     /// Must outlast the worst-case attempt (AttemptTimeout × (MaxRetries + 1) plus the retries' backoff),
     /// checked at start, or a slow attempt's event would be delivered twice.

@@ -210,4 +210,52 @@ public sealed class DeliveryDispatcherTests
         Assert.False(dispatcher.CanTakeFresh("wk-full", T0));
         Assert.Equal(["wk-full"], dispatcher.FullLanes());
     }
+
+    [Fact]
+    public async Task TakeHeld_GivesUpThePuppetsWaitingEvents_LeavingItsAttemptUnderWay_AndOtherPuppetsLanes()
+    {
+        Proven("wk-other");
+        _dispatcher.Add(Enumerable.Range(0, 4).Select(n => Event("wk-breaking", n)).ToList());
+        _dispatcher.Add(Enumerable.Range(0, 5).Select(n => Event("wk-other", n)).ToList());
+        Assert.Equal(1, StartedFor("wk-breaking"));
+        Assert.Equal(3 + 2, _dispatcher.Held);
+
+        var taken = _dispatcher.TakeHeld("wk-breaking");
+
+        Assert.Equal(["wk-breaking-1", "wk-breaking-2", "wk-breaking-3"], taken.Select(r => r.Id));
+        Assert.Equal(2, _dispatcher.Held);
+        Assert.Equal(1, StartedFor("wk-breaking"));
+        Assert.Empty(_dispatcher.TakeHeld("wk-breaking"));
+        Assert.Empty(_dispatcher.TakeHeld("wk-unknown"));
+        // Its attempt ends, and nothing of its follows; the other puppet's events still do.
+        while (!_started.ContainsKey("wk-breaking-0"))
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+        _started["wk-breaking-0"].SetResult();
+        while (StartedFor("wk-breaking") > 0)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+        Assert.Equal(2, _dispatcher.Held);
+        Assert.Equal(["wk-other-3", "wk-other-4"], _dispatcher.Stop().Select(r => r.Id));
+    }
+
+    [Fact]
+    public void FreshEvents_ArePutOff_OnceAnAttemptGoesUnansweredForTheSilence_AndItsEndSaysSoOnce()
+    {
+        _dispatcher.Add([Event("wk-slow", 0)]);
+        var started = DateTime.UtcNow;
+        var silence = _options.SilenceBeforePutOff;
+
+        Assert.False(_dispatcher.PutsOffFresh("wk-slow", started));
+        Assert.False(_dispatcher.PutsOffFresh("wk-idle", started + silence));
+        Assert.True(_dispatcher.PutsOffFresh("wk-slow", started + silence));
+        var ended = started + silence + silence;
+        Assert.True(_dispatcher.AttemptEnded("wk-slow", ended));
+        Assert.False(_dispatcher.AttemptEnded("wk-slow", ended));
+        // Silence counts afresh from the attempt's end.
+        Assert.False(_dispatcher.PutsOffFresh("wk-slow", ended + silence / 2));
+        Assert.False(_dispatcher.AttemptEnded("wk-slow", ended + silence / 2));
+    }
 }

@@ -280,6 +280,45 @@ public abstract class DeliveryStoreContract
     }
 
     [Fact]
+    public async Task HandBack_EndsTheLeasesItNames_UncountsTheClaim_AndMakesTheEventsDueAtTheGivenTime_NeverPastTheirAgeLimit()
+    {
+        var store = await CreateStoreAsync();
+        // Held by this replica (by either clock), each with its own lease token, as claims and intake lease them.
+        static DeliveryRecord Leased(DeliveryRecord record, int claims = 1) =>
+            record with { LeaseOwner = LeaseToken.New("worker-a"), LeaseUntil = DateTime.UtcNow.AddHours(1), Claims = claims };
+        var held = Leased(NewRecord(kfId: "wk-broken"));
+        var heldSoonTooOld = Leased(NewRecord(kfId: "wk-broken") with { ExpiresAt = T0.AddSeconds(20) });
+        var claimedBeforeByACrashedWorker = Leased(NewRecord(kfId: "wk-broken"), claims: 3);
+        var dueLaterStill = Leased(NewRecord(T0.AddMinutes(5), kfId: "wk-broken"));
+        var overdue = Leased(NewRecord(T0.AddSeconds(-5), kfId: "wk-other"));
+        var claimedAgainSince = Leased(NewRecord(kfId: "wk-broken"));
+        foreach (var record in new[] { held, heldSoonTooOld, claimedBeforeByACrashedWorker, dueLaterStill, overdue, claimedAgainSince })
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+        var staleCopy = claimedAgainSince with { LeaseOwner = LeaseToken.New("worker-a") };
+
+        var putOff = await store.HandBackAsync([held, heldSoonTooOld, claimedBeforeByACrashedWorker, dueLaterStill, staleCopy], T0.AddSeconds(60), Ct);
+        var atShutdown = await store.HandBackAsync([overdue], putOffUntil: null, Ct);
+
+        Assert.Equal(4, putOff);
+        Assert.Equal(1, atShutdown);
+        Assert.Equal(held with { LeaseOwner = null, LeaseUntil = null, Claims = 0, NextAttemptAt = T0.AddSeconds(60) }, await store.FindAsync(held.Id, Ct));
+        Assert.Equal(T0.AddSeconds(20), (await store.FindAsync(heldSoonTooOld.Id, Ct))!.NextAttemptAt);
+        Assert.Equal(2, (await store.FindAsync(claimedBeforeByACrashedWorker.Id, Ct))!.Claims);
+        Assert.Equal(T0.AddMinutes(5), (await store.FindAsync(dueLaterStill.Id, Ct))!.NextAttemptAt);
+        // At shutdown, handed back as due as it was: it keeps its place in the due order.
+        Assert.Equal(overdue with { LeaseOwner = null, LeaseUntil = null, Claims = 0 }, await store.FindAsync(overdue.Id, Ct));
+        Assert.Equal(claimedAgainSince, await store.FindAsync(claimedAgainSince.Id, Ct));
+        // Out of the claims' way until then, for any replica; a probe still takes them, oldest first.
+        Assert.Equal(overdue.Id, Assert.Single(await store.ClaimDueAsync("worker-b", 10, T0.AddSeconds(19), Lease, Ct)).Id);
+        Assert.Equal(heldSoonTooOld.Id, Assert.Single(await store.ClaimDueAsync("worker-b", 10, T0.AddSeconds(20), Lease, Ct)).Id);
+        Assert.NotNull(await store.ClaimOldestForPuppetAsync("worker-b", "wk-broken", T0.AddSeconds(21), Lease, Ct));
+        Assert.Equal(0, await store.HandBackAsync([], T0, Ct));
+        Assert.Equal(0, await store.HandBackAsync([], putOffUntil: null, Ct));
+    }
+
+    [Fact]
     public async Task WakeAll_MakesEveryWaitingEventDue_ButNotOnesAWorkerHolds()
     {
         var store = await CreateStoreAsync();

@@ -256,6 +256,31 @@ public sealed class MongoDeliveryRenderingTests
     }
 
     [Fact]
+    public void HandedBack_EndsTheLease_UncountsTheClaim_AndIsDueAtTheGivenTime_NeverEarlierThanBefore_NorPastTheAgeLimit()
+    {
+        var update = MongoDeliveryStore.Updates.HandedBack(At.AddSeconds(60)).Render(Args);
+
+        var before = Leased("worker-a/t1");
+        var held = BsonQuery.Apply(update, before);
+        var claimedBefore = BsonQuery.Apply(update, Leased("worker-a/t1").Set("claims", 3));
+        var fromBeforeTheField = BsonQuery.Apply(update, Without(Leased("worker-a/t1"), "claims"));
+        var soonTooOld = BsonQuery.Apply(update, Leased("worker-a/t1").Set("expiresAt", At.AddSeconds(20)));
+        var dueLaterStill = BsonQuery.Apply(update, Leased("worker-a/t1").Set("nextAttemptAt", At.AddMinutes(5)));
+
+        var released = before.DeepClone().AsBsonDocument.Set("leaseOwner", BsonNull.Value).Set("leaseUntil", BsonNull.Value).Set("claims", 0);
+        Assert.Equal(released.DeepClone().AsBsonDocument.Set("nextAttemptAt", At.AddSeconds(60)), held);
+        Assert.Equal(2, claimedBefore["claims"].ToInt32());
+        Assert.Equal(0, fromBeforeTheField["claims"].ToInt32());
+        Assert.Equal(At.AddSeconds(20), soonTooOld["nextAttemptAt"].ToUniversalTime());
+        Assert.Equal(At.AddMinutes(5), dueLaterStill["nextAttemptAt"].ToUniversalTime());
+        // At shutdown: due as it was.
+        Assert.Equal(released, BsonQuery.Apply(MongoDeliveryStore.Updates.HandedBack(putOffUntil: null).Render(Args), before));
+        // Only the lease's own token: a lease that ran out and was claimed again is another's.
+        Assert.True(BsonQuery.Matches(MongoDeliveryStore.Filters.LeasedBy("d1", "worker-a/t1").Render(Args), Leased("worker-a/t1")));
+        Assert.False(BsonQuery.Matches(MongoDeliveryStore.Filters.LeasedBy("d1", "worker-a/t1").Render(Args), Leased("worker-b/t2")));
+    }
+
+    [Fact]
     public void Claim_TakesAFreshLeaseToken_ALeaseFromTheServersClock_AndCountsTheClaim()
     {
         var server = At.AddMinutes(1);

@@ -45,7 +45,7 @@ public sealed class SqliteDeliveryStoreTests : DeliveryStoreContract, IDisposabl
         await using var connection = await database.OpenAsync(Ct);
         await using var explain = connection.CreateCommand();
         explain.CommandText = "EXPLAIN QUERY PLAN " + SqliteDeliveryStore.ParkSql;
-        foreach (var name in new[] { "$until", "$now", "$kfIds" })
+        foreach (var name in new[] { "$until", "$now", "$kfIds", "$rows" })
         {
             explain.Parameters.AddWithValue(name, name == "$kfIds" ? "[\"wk-broken\"]" : 0L);
         }

@@ -140,6 +140,8 @@ public static class BsonQuery
                     "$add" => Add(args),
                     // As the server's: null and missing values are left out, and none left is null.
                     "$min" => args.Where(a => !a.IsBsonNull).DefaultIfEmpty(BsonNull.Value).Min()!,
+                    "$max" => args.Where(a => !a.IsBsonNull).DefaultIfEmpty(BsonNull.Value).Max()!,
+                    "$subtract" => Subtract(args[0], args[1]),
                     _ => throw new NotSupportedException($"expression operator {op}"),
                 };
             default:
@@ -158,6 +160,16 @@ public static class BsonQuery
             ? new BsonDateTime(date.ToUniversalTime().AddMilliseconds(milliseconds))
             : new BsonInt64(milliseconds);
     }
+
+    /// <summary>Numbers only (the stores subtract no dates): null if either is null, and two ints give an int, as the server's.</summary>
+    private static BsonValue Subtract(BsonValue left, BsonValue right) => (left, right) switch
+    {
+        ({ IsBsonNull: true }, _) or (_, { IsBsonNull: true }) => BsonNull.Value,
+        (BsonInt32 a, BsonInt32 b) => new BsonInt32(a.Value - b.Value),
+        ({ IsNumeric: true }, { IsNumeric: true }) when left.IsDouble || right.IsDouble => new BsonDouble(left.ToDouble() - right.ToDouble()),
+        ({ IsNumeric: true }, { IsNumeric: true }) => new BsonInt64(left.ToInt64() - right.ToInt64()),
+        _ => throw new NotSupportedException($"$subtract of {left.BsonType} and {right.BsonType}"),
+    };
 
     private static bool IsTrue(BsonValue value) => value switch
     {

@@ -66,6 +66,26 @@ public sealed class BsonQueryTests
     }
 
     [Fact]
+    public void MaxAndSubtract_AsTheServerReadsThem()
+    {
+        var later = new BsonDateTime(At.AddMinutes(1));
+        var piped = BsonQuery.Apply(
+            BsonArray.Create(new[] { new BsonDocument("$set", new BsonDocument
+            {
+                { "latest", new BsonDocument("$max", new BsonArray { later, "$at", "$gone", "$missing" }) },
+                { "none", new BsonDocument("$max", new BsonArray { "$gone", "$missing" }) },
+                { "fewer", new BsonDocument("$subtract", new BsonArray { "$attempts", 3 }) },
+                { "ofNothing", new BsonDocument("$subtract", new BsonArray { "$missing", 1 }) },
+            }) }),
+            Document);
+
+        Assert.Equal(later, piped["latest"]);
+        Assert.True(piped["none"].IsBsonNull);
+        Assert.Equal(new BsonInt32(-1), piped["fewer"]);
+        Assert.True(piped["ofNothing"].IsBsonNull);
+    }
+
+    [Fact]
     public void AnOperatorItCannotRead_Throws_RatherThanMatching()
     {
         Assert.Throws<NotSupportedException>(() => BsonQuery.Matches(BsonDocument.Parse("""{ "state" : { "$regex" : "P" } }"""), Document));

@@ -13,6 +13,7 @@ namespace WxkfManager.Tests.Infrastructure;
 public class ManagerApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private readonly Dictionary<string, string?> _settings = new();
+    private readonly List<Action<IServiceCollection>> _services = [];
     private TimeProvider? _time;
 
     public ManagerApp()
@@ -42,6 +43,13 @@ public class ManagerApp : WebApplicationFactory<Program>, IAsyncLifetime
     public ManagerApp WithTime(TimeProvider time)
     {
         _time = time;
+        return this;
+    }
+
+    /// <summary>Changes to the manager's services, applied after its own registrations.</summary>
+    public ManagerApp WithServices(Action<IServiceCollection> configure)
+    {
+        _services.Add(configure);
         return this;
     }
 
@@ -81,6 +89,10 @@ public class ManagerApp : WebApplicationFactory<Program>, IAsyncLifetime
         if (_time is { } time)
         {
             builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton(time)));
+        }
+        foreach (var configure in _services)
+        {
+            builder.ConfigureTestServices(configure);
         }
     }
 

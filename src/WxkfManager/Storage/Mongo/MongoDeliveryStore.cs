@@ -171,6 +171,18 @@ public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IA
     public Task<bool> DeadLetterAsync(string id, string owner, int attempts, string reason, DateTime at, CancellationToken cancellationToken) =>
         _completions.WriteAsync(new LeasedUpdate(id, owner, Updates.DeadLettered(attempts, reason, at, at + _retention.DeadLetterRetention)), cancellationToken);
 
+    public async Task<int> HandBackAsync(IReadOnlyList<DeliveryRecord> held, DateTime? putOffUntil, CancellationToken cancellationToken)
+    {
+        if (held.Count == 0)
+        {
+            return 0;
+        }
+        var update = Updates.HandedBack(putOffUntil);
+        var result = await _collection.BulkWriteAsync(
+            held.Select(r => new UpdateOneModel<DeliveryDocument>(Filters.LeasedBy(r.Id, r.LeaseOwner!), update)), UnorderedBulkWrite, cancellationToken);
+        return (int)result.ModifiedCount;
+    }
+
     public async Task<bool> RenewLeaseAsync(string id, string leaseToken, DateTime until, CancellationToken cancellationToken) =>
         (await _collection.UpdateOneAsync(Filters.LeasedBy(id, leaseToken), Builders<DeliveryDocument>.Update.Set(d => d.LeaseUntil, until),
             cancellationToken: cancellationToken)).ModifiedCount == 1;
@@ -399,6 +411,33 @@ public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IA
             [
                 new BsonDocument("$set", new BsonDocument("nextAttemptAt", new BsonDocument("$min", new BsonArray { new BsonDateTime(until), "$expiresAt" }))),
             ]));
+
+        /// <summary>
+        /// A lease handed back unstarted: it ends without counting as a crashed claim. The event stays due as it was, or is
+        /// put off until <paramref name="putOffUntil"/>: never earlier than it was due, nor past its age limit.
+        /// </summary>
+        public static UpdateDefinition<DeliveryDocument> HandedBack(DateTime? putOffUntil)
+        {
+            var set = new BsonDocument
+            {
+                { "leaseOwner", BsonNull.Value },
+                { "leaseUntil", BsonNull.Value },
+                {
+                    "claims", new BsonDocument("$max", new BsonArray
+                    {
+                        new BsonDocument("$subtract", new BsonArray { new BsonDocument("$ifNull", new BsonArray { "$claims", 0 }), 1 }), 0,
+                    })
+                },
+            };
+            if (putOffUntil is { } until)
+            {
+                set["nextAttemptAt"] = new BsonDocument("$max", new BsonArray
+                {
+                    "$nextAttemptAt", new BsonDocument("$min", new BsonArray { new BsonDateTime(until), "$expiresAt" }),
+                });
+            }
+            return Update.Pipeline(new BsonDocumentStagePipelineDefinition<DeliveryDocument, DeliveryDocument>([new BsonDocument("$set", set)]));
+        }
 
         /// <summary>A dead letter repeated by its sender: queued again as the new copy says.</summary>
         public static UpdateDefinition<DeliveryDocument> Revive(DeliveryRecord record) =>
