@@ -116,6 +116,8 @@ public sealed class DeliveryGateTests
         Assert.StartsWith("poison: claimed 1 times", dead[poison.Id].LastError);
         Assert.StartsWith("expired before delivery", dead[expired.Id].LastError);
         Assert.Equal(0, dead[expired.Id].Attempts);
+        // The writer's threads (commits, checkpoints) stop first, or one may write a file while the directory goes.
+        await store.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(directory, recursive: true);
     }
