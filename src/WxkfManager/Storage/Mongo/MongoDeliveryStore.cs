@@ -173,13 +173,15 @@ public sealed partial class MongoDeliveryStore : IDeliveryStore, IDisposable, IA
 
     public async Task<int> HandBackAsync(IReadOnlyList<DeliveryRecord> held, DateTime? putOffUntil, CancellationToken cancellationToken)
     {
-        if (held.Count == 0)
+        // Only leases named by their token: a filter on a null token would match events no one holds.
+        var leased = held.Where(r => r.LeaseOwner is not null).ToArray();
+        if (leased.Length == 0)
         {
             return 0;
         }
         var update = Updates.HandedBack(putOffUntil);
         var result = await _collection.BulkWriteAsync(
-            held.Select(r => new UpdateOneModel<DeliveryDocument>(Filters.LeasedBy(r.Id, r.LeaseOwner!), update)), UnorderedBulkWrite, cancellationToken);
+            leased.Select(r => new UpdateOneModel<DeliveryDocument>(Filters.LeasedBy(r.Id, r.LeaseOwner!), update)), UnorderedBulkWrite, cancellationToken);
         return (int)result.ModifiedCount;
     }
 
