@@ -20,7 +20,7 @@ public sealed class HandBackTests
     {
         var calls = new DeliveryStoreCalls();
         // Silence longer than the attempt: every event sent meanwhile waits in memory.
-        await using var app = new ManagerApp().With("Delivery:AttemptTimeout", "00:00:01").With("Delivery:SilenceBeforePutOff", "00:00:03")
+        await using var app = new ManagerApp().With("Delivery:AttemptTimeout", "00:00:02").With("Delivery:SilenceBeforePutOff", "00:00:05")
             .WithServices(calls.Record);
         await app.InitializeAsync();
         var dispatcher = app.Services.GetRequiredService<DeliveryDispatcher>();
@@ -30,42 +30,51 @@ public sealed class HandBackTests
         var silent = new TaskCompletionSource();
         var hole = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
         hole.Gate = silent;
-        await Task.Delay(TimeSpan.FromSeconds(0.6), Ct); // past the hold that follows a registration
-        var tokens = Enumerable.Range(0, 20).Select(n => $"held-{n}").ToList();
-        foreach (var token in tokens)
+        try
         {
-            await SendAsync(app, corp, hole.KfId, token);
+            await Task.Delay(TimeSpan.FromSeconds(0.6), Ct); // past the hold that follows a registration
+            var tokens = Enumerable.Range(0, 20).Select(n => $"held-{n}").ToList();
+            foreach (var token in tokens)
+            {
+                await SendAsync(app, corp, hole.KfId, token);
+            }
+
+            // A puppet not yet heard from gets one attempt at a time; the rest wait in memory.
+            Assert.Equal(1, dispatcher.InFlightFor(hole.KfId));
+            Assert.Equal(tokens.Count - 1, dispatcher.Held);
+            await WaitUntilAsync(() => Task.FromResult(tracker.HealthOf(hole.KfId).IsUnreachable), "the first attempt times out");
+            await WaitUntilAsync(() => Task.FromResult(calls.Of(nameof(IDeliveryStore.HandBackAsync)).Count > 0), "the held events are handed back");
+            // The attempt's own event is rescheduled once the hand-back is written.
+            await WaitUntilAsync(() => Task.FromResult(calls.Of(nameof(IDeliveryStore.RescheduleAsync)).Count > 0), "the attempt's event is rescheduled");
+
+            // One write for all of them, not one each.
+            var handBacks = calls.Of(nameof(IDeliveryStore.HandBackAsync));
+            Assert.True(handBacks.Count == 1, $"{handBacks.Count} hand-back calls");
+            var handBack = handBacks[0];
+            var handedBack = (IReadOnlyList<DeliveryRecord>)handBack.Arguments[0]!;
+            Assert.Equal(tokens.Count - 1, handedBack.Count);
+            Assert.True((DateTime)handBack.Arguments[1]! > DateTime.UtcNow.AddSeconds(20), "handed back put off, not due");
+            Assert.Equal(0, dispatcher.Held);
+            // The one attempt made is the only event written back on its own.
+            var reschedules = calls.Of(nameof(IDeliveryStore.RescheduleAsync));
+            Assert.True(reschedules.Count == 1, $"{reschedules.Count} events written back on their own");
+            var counts = (await breakdown.ByKfIdAsync(DateTime.UtcNow, Ct))[hole.KfId];
+            Assert.Equal(tokens.Count, counts.Queued);
+            Assert.Equal(0, counts.Due);
+
+            silent.SetResult();
+            // Its probe takes one of them, and its first answer makes the rest due.
+            var received = new HashSet<string>();
+            while (received.Count < tokens.Count)
+            {
+                received.Add((await hole.NextAsync(TimeSpan.FromSeconds(10))).Token!);
+            }
+            Assert.Equal(tokens.ToHashSet(), received);
         }
-
-        // A puppet not yet heard from gets one attempt at a time; the rest wait in memory.
-        Assert.Equal(1, dispatcher.InFlightFor(hole.KfId));
-        Assert.Equal(tokens.Count - 1, dispatcher.Held);
-        await WaitUntilAsync(() => Task.FromResult(tracker.HealthOf(hole.KfId).IsUnreachable), "the first attempt times out");
-        await WaitUntilAsync(() => Task.FromResult(calls.Of(nameof(IDeliveryStore.HandBackAsync)).Count > 0), "the held events are handed back");
-
-        // One write for all of them, not one each.
-        var handBacks = calls.Of(nameof(IDeliveryStore.HandBackAsync));
-        Assert.True(handBacks.Count == 1, $"{handBacks.Count} hand-back calls");
-        var handBack = handBacks[0];
-        var handedBack = (IReadOnlyList<DeliveryRecord>)handBack.Arguments[0]!;
-        Assert.Equal(tokens.Count - 1, handedBack.Count);
-        Assert.True((DateTime)handBack.Arguments[1]! > DateTime.UtcNow.AddSeconds(20), "handed back put off, not due");
-        Assert.Equal(0, dispatcher.Held);
-        // The one attempt made is the only event written back on its own.
-        var reschedules = calls.Of(nameof(IDeliveryStore.RescheduleAsync));
-        Assert.True(reschedules.Count == 1, $"{reschedules.Count} events written back on their own");
-        var counts = (await breakdown.ByKfIdAsync(DateTime.UtcNow, Ct))[hole.KfId];
-        Assert.Equal(tokens.Count, counts.Queued);
-        Assert.Equal(0, counts.Due);
-
-        silent.SetResult();
-        // Its probe takes one of them, and its first answer makes the rest due.
-        var received = new HashSet<string>();
-        while (received.Count < tokens.Count)
+        finally
         {
-            received.Add((await hole.NextAsync(TimeSpan.FromSeconds(10))).Token!);
+            silent.TrySetResult();
         }
-        Assert.Equal(tokens.ToHashSet(), received);
     }
 
     [Fact]
@@ -80,29 +89,36 @@ public sealed class HandBackTests
         var slow = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
         var answer = new TaskCompletionSource();
         slow.Gate = answer;
-        await Task.Delay(TimeSpan.FromSeconds(0.6), Ct); // past the hold that follows a registration
-        await SendAsync(app, corp, slow.KfId, "first");
-        await WaitUntilAsync(() => Task.FromResult(slow.Attempts == 1), "the first attempt reaches the puppet");
-        await Task.Delay(TimeSpan.FromSeconds(0.5), Ct);
-
-        var later = Enumerable.Range(0, 10).Select(n => $"later-{n}").ToList();
-        foreach (var token in later)
+        try
         {
-            await SendAsync(app, corp, slow.KfId, token);
-        }
+            await Task.Delay(TimeSpan.FromSeconds(0.6), Ct); // past the hold that follows a registration
+            await SendAsync(app, corp, slow.KfId, "first");
+            await WaitUntilAsync(() => Task.FromResult(slow.Attempts == 1), "the first attempt reaches the puppet");
+            await Task.Delay(TimeSpan.FromSeconds(0.5), Ct);
 
-        // Not in memory: stored, put off, so nothing need be written again should the attempt time out.
-        Assert.Equal(0, dispatcher.Held);
-        var counts = (await breakdown.ByKfIdAsync(DateTime.UtcNow, Ct))[slow.KfId];
-        Assert.Equal((later.Count + 1, 0), (counts.Queued, counts.Due));
-        answer.SetResult();
-        var received = new HashSet<string>();
-        while (received.Count < later.Count + 1)
-        {
-            received.Add((await slow.NextAsync(TimeSpan.FromSeconds(5))).Token!);
+            var later = Enumerable.Range(0, 10).Select(n => $"later-{n}").ToList();
+            foreach (var token in later)
+            {
+                await SendAsync(app, corp, slow.KfId, token);
+            }
+
+            // Not in memory: stored, put off, so nothing need be written again should the attempt time out.
+            Assert.Equal(0, dispatcher.Held);
+            var counts = (await breakdown.ByKfIdAsync(DateTime.UtcNow, Ct))[slow.KfId];
+            Assert.Equal((later.Count + 1, 0), (counts.Queued, counts.Due));
+            answer.SetResult();
+            var received = new HashSet<string>();
+            while (received.Count < later.Count + 1)
+            {
+                received.Add((await slow.NextAsync(TimeSpan.FromSeconds(5))).Token!);
+            }
+            Assert.Equal(later.Append("first").Order(), received.Order());
+            Assert.False(tracker.HealthOf(slow.KfId).IsUnreachable);
         }
-        Assert.Equal(later.Append("first").Order(), received.Order());
-        Assert.False(tracker.HealthOf(slow.KfId).IsUnreachable);
+        finally
+        {
+            answer.TrySetResult();
+        }
     }
 
     private static async Task SendAsync(ManagerApp app, TestCorp corp, string kfId, string token)
