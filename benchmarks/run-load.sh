@@ -8,6 +8,7 @@
 # Usage: benchmarks/run-load.sh [--scenario throughput|fleet|noisy|all] [--service-cpus 0] [--seconds 5]
 #          [--puppets 1000] [--rate 0|N] [--connections 32] [--fleet 100000] [--corps 1000] [--fleet-budget 300]
 #          [--broken 50] [--broken-rate 20] [--healthy-rate 1000] [--held 40] [--lone-timeout 60] [--label text]
+#          [--log-level Warning]
 # On a 2-core machine use --service-cpus 0: the server on core 0, the generator and the puppets on core 1.
 # The Markdown report goes to stdout, progress to stderr. Every child process is stopped on exit and on Ctrl-C.
 set -euo pipefail

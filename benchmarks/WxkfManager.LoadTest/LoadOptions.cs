@@ -27,7 +27,8 @@ public sealed record LoadOptions(
     int LoneTimeoutSeconds,
     int Warmup,
     int WarmupRounds,
-    string Label)
+    string Label,
+    string LogLevel)
 {
     public static readonly string[] Scenarios = ["throughput", "fleet", "noisy", "all"];
 
@@ -68,6 +69,7 @@ public sealed record LoadOptions(
             // Enough for .NET's tiered JIT to reach its optimized code on every server before anything is measured.
             Warmup: Int("warmup", 20_000),
             WarmupRounds: Int("warmup-rounds", 10),
-            Label: Get("label", ""));
+            Label: Get("label", ""),
+            LogLevel: Get("log-level", "Warning"));
     }
 }

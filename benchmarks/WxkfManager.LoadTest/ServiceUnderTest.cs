@@ -82,7 +82,8 @@ public sealed class ServiceUnderTest : IAsyncDisposable
                 ["PORT"] = port.ToString(CultureInfo.InvariantCulture),
                 ["DATA_DIR"] = Path.Combine(work.FullName, "data"),
                 ["LOG_PATH"] = Path.Combine(work.FullName, "logs"),
-                ["Serilog__MinimumLevel__Default"] = "Warning",
+                // Warning by default, so the figures are the queue's; --log-level Information is what a default deployment writes.
+                ["Serilog__MinimumLevel__Default"] = options.LogLevel,
                 ["MANAGER_API_KEY"] = apiKey,
                 ["Security__ManagementRequestsPerMinute"] = "100000", // the largest it takes; registrations also spread over source addresses
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
