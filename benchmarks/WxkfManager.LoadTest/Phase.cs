@@ -8,10 +8,7 @@ namespace WxkfManager.LoadTest;
 /// <param name="SustainedPerSecond">Delivered count / seconds from the load's start to the last arrival (load plus drain).</param>
 /// <param name="DrainSeconds">From the end of the load to the last arrival.</param>
 /// <param name="LatenciesMs">Arrival minus send, ascending; +∞ for an acknowledged request that never arrived.</param>
-/// <summary>
-/// <see cref="PerSecondP99"/>: the delivery p99 of the events sent in each second of the load, so a report can say whether a
-/// phase's p99 comes from all of it or from a stall in a few seconds.
-/// </summary>
+/// <param name="PerSecondP99">The p99 of the events sent in each second of the load: whether a phase's p99 comes from all of it or from a stall.</param>
 public sealed record DeliveryOutcome(int Expected, int Delivered, double SustainedPerSecond, double DrainSeconds, double[] LatenciesMs,
     double[]? PerSecondP99 = null)
 {
