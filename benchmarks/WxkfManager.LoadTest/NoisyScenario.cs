@@ -149,6 +149,8 @@ public static class NoisyScenario
                 + $" (× {Stats.Ratio(p99, sameP99)} of the same load with neighbours that answer)");
         }
         Console.WriteLine($"- alone again after them ÷ alone (nothing left behind: ≈ 1): {Stats.Ratio(Stats.Percentile(report.AloneAgain.Delivery.LatenciesMs, 99), aloneP99)}");
+        // The control: what the added load costs on this machine before any puppet breaks.
+        Console.WriteLine($"- control, the same load with neighbours that answer ÷ alone: {Stats.Ratio(sameP99, aloneP99)}");
         Console.WriteLine($"- lone healthy event beside {report.Held * 10} held events within 2 s: {(report.LoneArrived ? $"{report.LoneSeconds:F2} s" : $"> {options.LoneTimeoutSeconds} s")}");
         Console.WriteLine();
     }
