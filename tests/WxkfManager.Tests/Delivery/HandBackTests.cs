@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using WxkfManager.Delivery;
 using WxkfManager.Tests.Infrastructure;
@@ -42,10 +41,10 @@ public sealed class HandBackTests
             // A puppet not yet heard from gets one attempt at a time; the rest wait in memory.
             Assert.Equal(1, dispatcher.InFlightFor(hole.KfId));
             Assert.Equal(tokens.Count - 1, dispatcher.Held);
-            await WaitUntilAsync(() => Task.FromResult(tracker.HealthOf(hole.KfId).IsUnreachable), "the first attempt times out");
-            await WaitUntilAsync(() => Task.FromResult(calls.Of(nameof(IDeliveryStore.HandBackAsync)).Count > 0), "the held events are handed back");
+            await Eventually.TrueAsync(() => Task.FromResult(tracker.HealthOf(hole.KfId).IsUnreachable), "the first attempt times out");
+            await Eventually.TrueAsync(() => Task.FromResult(calls.Of(nameof(IDeliveryStore.HandBackAsync)).Count > 0), "the held events are handed back");
             // The attempt's own event is rescheduled once the hand-back is written.
-            await WaitUntilAsync(() => Task.FromResult(calls.Of(nameof(IDeliveryStore.RescheduleAsync)).Count > 0), "the attempt's event is rescheduled");
+            await Eventually.TrueAsync(() => Task.FromResult(calls.Of(nameof(IDeliveryStore.RescheduleAsync)).Count > 0), "the attempt's event is rescheduled");
 
             // One write for all of them, not one each.
             var handBacks = calls.Of(nameof(IDeliveryStore.HandBackAsync));
@@ -93,7 +92,7 @@ public sealed class HandBackTests
         {
             await Task.Delay(TimeSpan.FromSeconds(0.6), Ct); // past the hold that follows a registration
             await SendAsync(app, corp, slow.KfId, "first");
-            await WaitUntilAsync(() => Task.FromResult(slow.Attempts == 1), "the first attempt reaches the puppet");
+            await Eventually.TrueAsync(() => Task.FromResult(slow.Attempts == 1), "the first attempt reaches the puppet");
             await Task.Delay(TimeSpan.FromSeconds(0.5), Ct);
 
             var later = Enumerable.Range(0, 10).Select(n => $"later-{n}").ToList();
@@ -128,13 +127,4 @@ public sealed class HandBackTests
         Assert.Equal("success", await response.Content.ReadAsStringAsync(Ct));
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), $"waited 10 s for this: {what}");
-            await Task.Delay(20, Ct);
-        }
-    }
 }

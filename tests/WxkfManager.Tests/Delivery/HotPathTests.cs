@@ -122,9 +122,9 @@ public sealed class HotPathTests(ManagerApp app) : IClassFixture<ManagerApp>
         await puppet.HadABlipAsync();
         await puppet.DownAsync();
         await puppet.SendAsync("refused-connection");
-        await WaitUntilAsync(() => Task.FromResult(tracker.HealthOf(puppet.KfId).IsUnreachable), "the puppet counts as unreachable");
+        await Eventually.TrueAsync(() => Task.FromResult(tracker.HealthOf(puppet.KfId).IsUnreachable), "the puppet counts as unreachable");
         // The worker puts off what was stored before the puppet stopped answering.
-        await WaitUntilAsync(async () => (await CountsAsync(breakdown, puppet.KfId)).Due == 0, "the first event is put off");
+        await Eventually.TrueAsync(async () => (await CountsAsync(breakdown, puppet.KfId)).Due == 0, "the first event is put off");
 
         var tokens = Enumerable.Range(0, 50).Select(i => $"put-off-{i}").ToList();
         foreach (var token in tokens)
@@ -149,15 +149,6 @@ public sealed class HotPathTests(ManagerApp app) : IClassFixture<ManagerApp>
     private static async Task<QueuedCounts> CountsAsync(IQueueBreakdown breakdown, string kfId) =>
         (await breakdown.ByKfIdAsync(DateTime.UtcNow, Ct)).GetValueOrDefault(kfId, QueuedCounts.None);
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), $"waited 10 s for this: {what}");
-            await Task.Delay(20, Ct);
-        }
-    }
 
     [Fact]
     public async Task EventCommittedButNeverHandedOff_AsWhenTheReplicaDiesBetween_IsDeliveredOnceItsLeaseEnds()

@@ -20,4 +20,15 @@ public static class Eventually
             await Task.Delay(100, Ct);
         }
     }
+
+    /// <summary>Polls <paramref name="condition"/> every 20 ms; fails the test, naming <paramref name="what"/>, after 10 s.</summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), $"waited 10 s for this: {what}");
+            await Task.Delay(20, Ct);
+        }
+    }
 }
