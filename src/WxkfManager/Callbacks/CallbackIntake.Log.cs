@@ -26,6 +26,9 @@ public sealed partial class CallbackIntake
         [LoggerMessage(LogLevel.Error, "Could not queue {Kind} callback for {KfId}: {Error}; refusing it so the sender retries")]
         public static partial void EnqueueFailed(ILogger logger, CallbackKind kind, string kfId, string error);
 
+        [LoggerMessage(LogLevel.Warning, "Queued {Kind} callback for {KfId} put off, and its puppet answered meanwhile, but the callback could not be made due ({Error}); it falls due by itself within a lease duration")]
+        public static partial void WakeFailed(ILogger logger, CallbackKind kind, string kfId, string error);
+
         [LoggerMessage(LogLevel.Information, "Duplicate {Kind} callback for {KfId} (a resend); already queued")]
         public static partial void Duplicate(ILogger logger, CallbackKind kind, string kfId);
 

@@ -115,15 +115,10 @@ public sealed partial class CallbackIntake(
             Log.QueueFull(logger, kind, kfId, corpId, callbackOptions.Value.MaxQueuedPerPuppet);
             return IntakeResult.Of(IntakeStatus.QueueFull, "this puppet's queue is full, retry later");
         }
-        var puppetWaits = deadReason is null && dispatcher.PuppetWaits(kfId, now);
-        // A puppet that stopped answering, or leaves an attempt unanswered: its event is put off as the rest of its backlog
-        // is (IDeliveryStore.ParkAsync), so no claim reads past it and nothing need be written again should the puppet turn
-        // out unreachable; its answer (or the attempt's end) makes it due.
-        var putOff = deadReason is null && dispatcher.PutsOffFresh(kfId, now);
-        // Leased to this replica in the same write, so it goes from memory to a slot without a claim.
-        var handOff = deadReason is null && !puppetWaits && !putOff && dispatcher.CanTakeFresh(kfId, now);
+        var route = deadReason is null ? dispatcher.RouteFresh(kfId, now) : FreshRoute.Store;
+        var handOff = route == FreshRoute.HandOff;
         var expiresAt = now + options.Value.MaxAge;
-        var putOffUntil = putOff ? dispatcher.PutOffUntil(now) : now;
+        var dueAt = route == FreshRoute.PutOff ? dispatcher.PutOffUntil(now) : now;
         var record = new DeliveryRecord(
             Id: id,
             Kind: kind,
@@ -137,7 +132,7 @@ public sealed partial class CallbackIntake(
             State: deadReason is null ? DeliveryState.Pending : DeliveryState.Dead,
             Attempts: 0,
             ReceivedAt: now,
-            NextAttemptAt: putOffUntil < expiresAt ? putOffUntil : expiresAt,
+            NextAttemptAt: dueAt < expiresAt ? dueAt : expiresAt,
             ExpiresAt: expiresAt,
             LeaseOwner: handOff ? dispatcher.NewLeaseToken() : null,
             LeaseUntil: handOff ? now + options.Value.LeaseDuration : null,
@@ -176,15 +171,36 @@ public sealed partial class CallbackIntake(
         {
             dispatcher.Add(record);
         }
-        else if (!puppetWaits)
+        else if (route == FreshRoute.PutOff && !dispatcher.StillPutsOff(kfId))
         {
-            // It waits in the store because memory holds enough: the worker takes it when a lane has room.
+            // The puppet answered while this event was being written: the wake its answer made may have missed it.
+            await WakeAsync(kfId, kind);
+        }
+        else if (route is FreshRoute.HandOff or FreshRoute.Store)
+        {
+            // It waits in the store because memory holds enough (or an earlier copy was queued again, unleased): the
+            // worker takes it when a lane has room.
             signal.Notify();
         }
-        // A waiting puppet's events are taken when its hold ends or a probe gets an answer, which wake the worker
-        // anyway: waking it for each of them had it read the store per event while a broken puppet's backlog grew.
+        // A waiting or put-off puppet's events are taken when its hold ends, a probe gets an answer or its attempt ends,
+        // which wake the worker anyway: waking it for each of them had it read the store per event while a broken
+        // puppet's backlog grew.
         Log.Queued(logger, kind, record.Id, kfId);
         return IntakeResult.QueuedAs(record.Id);
+    }
+
+    private async Task WakeAsync(string kfId, CallbackKind kind)
+    {
+        try
+        {
+            await store.WakeAsync(kfId, time.GetUtcNow().UtcDateTime, CancellationToken.None).WaitAsync(callbackOptions.Value.StoreTimeout);
+        }
+        catch (Exception exception)
+        {
+            // The event is stored: at worst it falls due at the end of its put-off.
+            Log.WakeFailed(logger, kind, kfId, $"{exception.GetType().Name}: {exception.Message}");
+        }
+        signal.Notify();
     }
 
     /// <summary>The opened message or the refusal, or null when no credentials' signature matches.</summary>

@@ -98,37 +98,42 @@ public sealed class DeliveryDispatcher(
     }
 
     /// <summary>
-    /// Whether an event for <paramref name="kfId"/> may go from intake straight to a slot: not when the puppet's events
-    /// wait (unreachable, just registered), nor when memory holds enough already; those events wait in the store.
+    /// Where a fresh event for <paramref name="kfId"/> goes once its enqueue commits: straight to a slot unless the puppet
+    /// is held after registering (it waits in the store), stopped answering or has left an attempt unanswered for
+    /// <see cref="DeliveryOptions.SilenceBeforePutOff"/> (it is stored put off, <see cref="PutOffUntil"/>), or memory holds
+    /// enough already (it is stored due, for the worker). A put-off for silence is noted, so the attempt's end makes
+    /// such events due (<see cref="AttemptEnded"/>).
     /// </summary>
-    public bool CanTakeFresh(string kfId, DateTime now)
+    public FreshRoute RouteFresh(string kfId, DateTime now)
     {
-        if (PuppetWaits(kfId, now))
+        var health = tracker.HealthOf(kfId);
+        if (health.IsUnreachable)
         {
-            return false;
+            return FreshRoute.PutOff;
+        }
+        if (health.IsWaiting(now))
+        {
+            return FreshRoute.Wait;
         }
         lock (_gate)
         {
-            return !_stopped && _deliver is not null && _held < _options.HandOffCapacity
-                && (!_lanes.TryGetValue(kfId, out var lane) || lane.Queued.Count < _options.MaxHeldPerPuppet);
+            var hasLane = _lanes.TryGetValue(kfId, out var lane);
+            if (hasLane && lane!.InFlight > 0 && now - lane.LastHeardAt >= _options.SilenceBeforePutOff)
+            {
+                lane.PutOffWhileSilent = true;
+                return FreshRoute.PutOff;
+            }
+            var roomInMemory = !_stopped && _deliver is not null && _held < _options.HandOffCapacity
+                && (!hasLane || lane!.Queued.Count < _options.MaxHeldPerPuppet);
+            return roomInMemory ? FreshRoute.HandOff : FreshRoute.Store;
         }
     }
 
     /// <summary>
-    /// The puppet is held after registering or unreachable: its events wait in the store, and the worker wakes for
-    /// them when the hold ends or a probe gets an answer.
+    /// Whether events of <paramref name="kfId"/> are still put off: it is unreachable, or an attempt put off for silence
+    /// has not ended. False after a put-off means the answer that wakes them may have come before the caller's insert.
     /// </summary>
-    public bool PuppetWaits(string kfId, DateTime now) => tracker.HealthOf(kfId).IsWaiting(now);
-
-    /// <summary>The puppet stopped answering on this replica: its stored events are put off (<see cref="IDeliveryStore.ParkAsync"/>).</summary>
-    public bool IsUnreachable(string kfId) => tracker.HealthOf(kfId).IsUnreachable;
-
-    /// <summary>
-    /// Whether a fresh event for <paramref name="kfId"/> is stored put off (<see cref="PutOffUntil"/>) rather than handed to
-    /// a slot: the puppet stopped answering, or has left an attempt unanswered for <see cref="DeliveryOptions.SilenceBeforePutOff"/>.
-    /// For the latter it is noted, so the end of the attempt makes them due (<see cref="AttemptEnded"/>).
-    /// </summary>
-    public bool PutsOffFresh(string kfId, DateTime now)
+    public bool StillPutsOff(string kfId)
     {
         if (IsUnreachable(kfId))
         {
@@ -136,14 +141,12 @@ public sealed class DeliveryDispatcher(
         }
         lock (_gate)
         {
-            if (_lanes.TryGetValue(kfId, out var lane) && lane.InFlight > 0 && now - lane.LastHeardAt >= _options.SilenceBeforePutOff)
-            {
-                lane.PutOffWhileSilent = true;
-                return true;
-            }
-            return false;
+            return _lanes.TryGetValue(kfId, out var lane) && lane.PutOffWhileSilent;
         }
     }
+
+    /// <summary>The puppet stopped answering on this replica: its stored events are put off (<see cref="IDeliveryStore.ParkAsync"/>).</summary>
+    public bool IsUnreachable(string kfId) => tracker.HealthOf(kfId).IsUnreachable;
 
     /// <summary>
     /// An attempt for <paramref name="kfId"/> ended (answered or not): silence is counted afresh from now. True when fresh

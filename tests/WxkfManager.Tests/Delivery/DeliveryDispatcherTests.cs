@@ -174,7 +174,7 @@ public sealed class DeliveryDispatcherTests
         var handedBack = _dispatcher.Stop();
 
         Assert.Equal(["wk-busy-3", "wk-busy-4"], handedBack.Select(r => r.Id).Order());
-        Assert.False(_dispatcher.CanTakeFresh("wk-busy", T0));
+        Assert.Equal(FreshRoute.Store, _dispatcher.RouteFresh("wk-busy", T0));
         Assert.Equal(3, _dispatcher.Running().Length);
     }
 
@@ -203,11 +203,11 @@ public sealed class DeliveryDispatcherTests
         dispatcher.Start((_, _) => new TaskCompletionSource().Task);
         tracker.Registered("wk-held", T0, TimeSpan.FromSeconds(1));
 
-        Assert.False(dispatcher.CanTakeFresh("wk-held", T0));
-        Assert.True(dispatcher.CanTakeFresh("wk-held", T0.AddSeconds(2)));
+        Assert.Equal(FreshRoute.Wait, dispatcher.RouteFresh("wk-held", T0));
+        Assert.Equal(FreshRoute.HandOff, dispatcher.RouteFresh("wk-held", T0.AddSeconds(2)));
 
         dispatcher.Add(Enumerable.Range(0, 3).Select(n => Event("wk-full", n)).ToList());
-        Assert.False(dispatcher.CanTakeFresh("wk-full", T0));
+        Assert.Equal(FreshRoute.Store, dispatcher.RouteFresh("wk-full", T0));
         Assert.Equal(["wk-full"], dispatcher.FullLanes());
     }
 
@@ -248,14 +248,31 @@ public sealed class DeliveryDispatcherTests
         var started = DateTime.UtcNow;
         var silence = _options.SilenceBeforePutOff;
 
-        Assert.False(_dispatcher.PutsOffFresh("wk-slow", started));
-        Assert.False(_dispatcher.PutsOffFresh("wk-idle", started + silence));
-        Assert.True(_dispatcher.PutsOffFresh("wk-slow", started + silence));
+        Assert.NotEqual(FreshRoute.PutOff, _dispatcher.RouteFresh("wk-slow", started));
+        Assert.False(_dispatcher.StillPutsOff("wk-slow"));
+        Assert.Equal(FreshRoute.HandOff, _dispatcher.RouteFresh("wk-idle", started + silence));
+        Assert.Equal(FreshRoute.PutOff, _dispatcher.RouteFresh("wk-slow", started + silence));
+        Assert.True(_dispatcher.StillPutsOff("wk-slow"));
         var ended = started + silence + silence;
         Assert.True(_dispatcher.AttemptEnded("wk-slow", ended));
+        // An intake that put an event off and finds this has ended must make it due itself.
+        Assert.False(_dispatcher.StillPutsOff("wk-slow"));
         Assert.False(_dispatcher.AttemptEnded("wk-slow", ended));
         // Silence counts afresh from the attempt's end.
-        Assert.False(_dispatcher.PutsOffFresh("wk-slow", ended + silence / 2));
+        Assert.NotEqual(FreshRoute.PutOff, _dispatcher.RouteFresh("wk-slow", ended + silence / 2));
         Assert.False(_dispatcher.AttemptEnded("wk-slow", ended + silence / 2));
+    }
+
+    [Fact]
+    public void FreshEvents_ForAnUnreachablePuppet_ArePutOff_UntilItAnswersAgain()
+    {
+        var refused = new DeliveryResult(false, null, "connection failed: ConnectionRefused", FailureKind.Unreachable);
+        Assert.True(_tracker.Failed("wk-down", T0, refused).IsUnreachable);
+
+        Assert.Equal(FreshRoute.PutOff, _dispatcher.RouteFresh("wk-down", T0.AddMinutes(1)));
+        Assert.True(_dispatcher.StillPutsOff("wk-down"));
+        _tracker.Succeeded("wk-down", T0.AddMinutes(2));
+        Assert.False(_dispatcher.StillPutsOff("wk-down"));
+        Assert.Equal(FreshRoute.HandOff, _dispatcher.RouteFresh("wk-down", T0.AddMinutes(2)));
     }
 }

@@ -120,6 +120,51 @@ public sealed class HandBackTests
         }
     }
 
+    [Fact]
+    public async Task AnEventPutOffWhileItsPuppetAnswersDuringTheWrite_IsMadeDue_NotLeftForItsPutOff()
+    {
+        var calls = new DeliveryStoreCalls();
+        await using var app = new ManagerApp().With("Delivery:SilenceBeforePutOff", "00:00:00.300").WithServices(calls.Record);
+        await app.InitializeAsync();
+        var dispatcher = app.Services.GetRequiredService<DeliveryDispatcher>();
+        var corp = new TestCorp();
+        var slow = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
+        var answer = new TaskCompletionSource();
+        slow.Gate = answer;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(0.6), Ct); // past the hold that follows a registration
+            await SendAsync(app, corp, slow.KfId, "first");
+            await Eventually.TrueAsync(() => Task.FromResult(slow.Attempts == 1), "the first attempt reaches the puppet");
+            await Task.Delay(TimeSpan.FromSeconds(0.5), Ct); // past the silence
+
+            // The puppet answers, and the wake its answer makes is written, while the next event's put-off insert is on its way.
+            DeliveryRecord? racing = null;
+            calls.BeforeNext(nameof(IDeliveryStore.EnqueueAsync), args =>
+            {
+                racing = (DeliveryRecord)args[0]!;
+                answer.SetResult();
+                SpinWait.SpinUntil(() => !dispatcher.StillPutsOff(slow.KfId) && calls.Of(nameof(IDeliveryStore.WakeAsync)) is [{ Finished: true }, ..], TimeSpan.FromSeconds(10));
+            });
+            await SendAsync(app, corp, slow.KfId, "racing");
+
+            Assert.NotNull(racing);
+            Assert.True(racing.NextAttemptAt > racing.ReceivedAt.AddSeconds(10), $"the racing event was stored put off: {racing.NextAttemptAt:O} for {racing.ReceivedAt:O}, lease {racing.LeaseOwner}");
+            Assert.True(calls.Of(nameof(IDeliveryStore.WakeAsync)).Count >= 2, "the intake woke the puppet's events after its insert");
+            var received = new HashSet<string>();
+            while (received.Count < 2)
+            {
+                // Well inside the put-off (a lease duration).
+                received.Add((await slow.NextAsync(TimeSpan.FromSeconds(5))).Token!);
+            }
+            Assert.Equal(["first", "racing"], received.Order());
+        }
+        finally
+        {
+            answer.TrySetResult();
+        }
+    }
+
     private static async Task SendAsync(ManagerApp app, TestCorp corp, string kfId, string token)
     {
         var callback = corp.Callback(kfId, token);

@@ -14,9 +14,30 @@ namespace WxkfManager.Tests.Infrastructure;
 /// </summary>
 public sealed class DeliveryStoreCalls
 {
-    private readonly ConcurrentQueue<(string Method, object?[] Arguments)> _calls = new();
+    private readonly ConcurrentQueue<Call> _calls = new();
 
-    public IReadOnlyList<(string Method, object?[] Arguments)> Of(string method) => _calls.Where(c => c.Method == method).ToArray();
+    private Action<string, object?[]>? _beforeNext;
+
+    /// <summary>One call: <see cref="Returned"/> is set once the store returns (for async methods, the task).</summary>
+    public sealed record Call(string Method, object?[] Arguments)
+    {
+        public object? Returned { get; set; }
+
+        /// <summary>The store finished it: an async call's task is complete.</summary>
+        public bool Finished => Returned is not Task task || task.IsCompleted;
+    }
+
+    public IReadOnlyList<Call> Of(string method) => _calls.Where(c => c.Method == method).ToArray();
+
+    /// <summary>Runs <paramref name="action"/> once, on the caller's thread, before the next call to <paramref name="method"/> reaches the store.</summary>
+    public void BeforeNext(string method, Action<object?[]> action) =>
+        _beforeNext = (name, args) =>
+        {
+            if (name == method && Interlocked.Exchange(ref _beforeNext, null) is not null)
+            {
+                action(args);
+            }
+        };
 
     /// <summary>For <see cref="ManagerApp.WithServices"/>: the store is the usual one, seen through this recorder.</summary>
     public void Record(IServiceCollection services)
@@ -42,10 +63,13 @@ public sealed class DeliveryStoreCalls
 
         protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
         {
-            _calls._calls.Enqueue((targetMethod!.Name, args ?? []));
+            _calls._beforeNext?.Invoke(targetMethod!.Name, args ?? []);
+            var call = new Call(targetMethod!.Name, args ?? []);
+            _calls._calls.Enqueue(call);
             try
             {
-                return targetMethod.Invoke(_inner, args);
+                call.Returned = targetMethod.Invoke(_inner, args);
+                return call.Returned;
             }
             catch (TargetInvocationException exception) when (exception.InnerException is { } inner)
             {
