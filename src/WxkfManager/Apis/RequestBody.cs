@@ -28,40 +28,52 @@ public static class RequestBody
 {
     public const int MaxJsonBytes = 16 * 1024;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Reads the body into a pooled buffer that grows (up to one byte past <paramref name="maxBytes"/>, which tells an
+    /// oversize body) and decodes it once: every callback comes this way, so the only allocation is the text itself.
+    /// </summary>
     public static async Task<BodyRead<string>> ReadTextAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
-        var tooLarge = new BodyRead<string>(null, new BodyProblem(true, $"body is larger than {maxBytes} bytes"));
         if (request.ContentLength > maxBytes)
         {
-            return tooLarge;
+            return TooLarge(maxBytes);
         }
-        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 0);
-        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(8192);
+        var pool = System.Buffers.ArrayPool<byte>.Shared;
+        var buffer = pool.Rent(request.ContentLength is { } length ? (int)Math.Max(length + 1, 256) : 8192);
+        var filled = 0;
         try
         {
             int read;
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            while ((read = await request.Body.ReadAsync(buffer.AsMemory(filled), cancellationToken)) > 0)
             {
-                if (buffer.Length + read > maxBytes)
+                filled += read;
+                if (filled > maxBytes)
                 {
-                    return tooLarge;
+                    return TooLarge(maxBytes);
                 }
-                buffer.Write(chunk, 0, read);
+                if (filled == buffer.Length)
+                {
+                    var larger = pool.Rent((int)Math.Min(buffer.Length * 2L, maxBytes + 1L));
+                    buffer.AsSpan(0, filled).CopyTo(larger);
+                    pool.Return(buffer);
+                    buffer = larger;
+                }
             }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
-        }
-        try
-        {
-            return new(new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length), null);
+            return new(StrictUtf8.GetString(buffer, 0, filled), null);
         }
         catch (DecoderFallbackException)
         {
             return new(null, BodyProblem.Malformed("body is not valid UTF-8"));
         }
+        finally
+        {
+            pool.Return(buffer);
+        }
     }
+
+    private static BodyRead<string> TooLarge(int maxBytes) => new(null, new BodyProblem(true, $"body is larger than {maxBytes} bytes"));
 
     public static async Task<BodyRead<T>> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken, int maxBytes = MaxJsonBytes)
         where T : class

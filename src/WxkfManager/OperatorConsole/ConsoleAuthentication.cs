@@ -21,6 +21,10 @@ public static class ConsoleAuthentication
 
     public static IServiceCollection AddConsoleAuthentication(this IServiceCollection services)
     {
+        // A lone scheme would become the default, and the authentication middleware would then run the cookie handler on
+        // every request, callbacks included (a handler, a logger and a cookie read each). The console asks for its scheme
+        // by name (CheckAsync), so nothing needs a default.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         services.AddAuthentication().AddCookie(Scheme, options =>
         {
             options.Cookie.Name = CookieName;

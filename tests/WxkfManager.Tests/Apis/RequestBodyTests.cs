@@ -57,6 +57,31 @@ public sealed class RequestBodyTests
         Assert.Equal("body is not valid UTF-8", read.Problem.Message);
     }
 
+    /// <summary>A body that arrives a few bytes at a time, as over a slow connection.</summary>
+    private sealed class Trickle(byte[] body) : MemoryStream(body)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, 7)], cancellationToken);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ABodyLongerThanOneBuffer_ArrivingInPieces_IsReadWhole_UpToExactlyTheCap(bool announceLength)
+    {
+        // Multi-byte characters, so pieces split them; longer than the first buffer when no length is announced.
+        var text = string.Concat(Enumerable.Repeat("微信客服 callback ", 1500));
+        var bytes = Encoding.UTF8.GetBytes(text);
+        var context = new DefaultHttpContext();
+        context.Request.Body = new Trickle(bytes);
+        context.Request.ContentLength = announceLength ? bytes.Length : null;
+
+        var read = await RequestBody.ReadTextAsync(context.Request, bytes.Length, Ct);
+
+        Assert.True(read.IsRead);
+        Assert.Equal(text, read.Value);
+    }
+
     [Fact]
     public async Task AWellFormedBody_IsRead()
     {

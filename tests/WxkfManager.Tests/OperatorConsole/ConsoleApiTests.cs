@@ -1,4 +1,6 @@
 using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection;
 using WxkfManager.OperatorConsole;
 
 namespace WxkfManager.Tests.OperatorConsole;
@@ -50,6 +52,15 @@ public sealed class ConsoleApiTests : IClassFixture<ConsoleAppWithKey>
             request.Headers.Add(ConsoleAuthentication.RequestHeader, "1");
         }
         return request;
+    }
+
+    [Fact]
+    public async Task TheConsolesSchemeIsNoDefault_SoCallbacksAndApisRunNoAuthenticationHandler()
+    {
+        var schemes = app.Services.GetRequiredService<IAuthenticationSchemeProvider>();
+
+        Assert.Null(await schemes.GetDefaultAuthenticateSchemeAsync());
+        Assert.NotNull(await schemes.GetSchemeAsync(ConsoleAuthentication.Scheme));
     }
 
     [Fact]
