@@ -90,10 +90,7 @@ public sealed class HandBackTests
         slow.Gate = answer;
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(0.6), Ct); // past the hold that follows a registration
-            await SendAsync(app, corp, slow.KfId, "first");
-            await Eventually.TrueAsync(() => Task.FromResult(slow.Attempts == 1), "the first attempt reaches the puppet");
-            await Task.Delay(TimeSpan.FromSeconds(0.5), Ct);
+            await LeaveAnAttemptUnansweredPastTheSilenceAsync(app, corp, slow);
 
             var later = Enumerable.Range(0, 10).Select(n => $"later-{n}").ToList();
             foreach (var token in later)
@@ -133,10 +130,7 @@ public sealed class HandBackTests
         slow.Gate = answer;
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(0.6), Ct); // past the hold that follows a registration
-            await SendAsync(app, corp, slow.KfId, "first");
-            await Eventually.TrueAsync(() => Task.FromResult(slow.Attempts == 1), "the first attempt reaches the puppet");
-            await Task.Delay(TimeSpan.FromSeconds(0.5), Ct); // past the silence
+            await LeaveAnAttemptUnansweredPastTheSilenceAsync(app, corp, slow);
 
             // The puppet answers, and the wake its answer makes is written, while the next event's put-off insert is on its way.
             DeliveryRecord? racing = null;
@@ -163,6 +157,15 @@ public sealed class HandBackTests
         {
             answer.TrySetResult();
         }
+    }
+
+    /// <summary>Sends "first" to a puppet that holds its answer, and waits past the 300 ms silence that puts later events off.</summary>
+    private static async Task LeaveAnAttemptUnansweredPastTheSilenceAsync(ManagerApp app, TestCorp corp, PuppetStub.Puppet slow)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(0.6), Ct); // past the hold that follows a registration
+        await SendAsync(app, corp, slow.KfId, "first");
+        await Eventually.TrueAsync(() => Task.FromResult(slow.Attempts == 1), "the first attempt reaches the puppet");
+        await Task.Delay(TimeSpan.FromSeconds(0.5), Ct);
     }
 
     private static async Task SendAsync(ManagerApp app, TestCorp corp, string kfId, string token)
