@@ -342,6 +342,24 @@ public abstract class DeliveryStoreContract
     }
 
     [Fact]
+    public async Task WakeAll_OfABacklogLongerThanOneWrite_MakesAllOfItDue()
+    {
+        var store = await CreateStoreAsync();
+        // More than SQLite moves in one writer turn (32), over several puppets.
+        var waiting = Enumerable.Range(0, 70).Select(n => NewRecord(T0.AddMinutes(5), kfId: $"wk-broken-{n % 3}")).ToList();
+        foreach (var record in waiting)
+        {
+            await store.TryEnqueueAsync(record, Ct);
+        }
+        var now = T0.AddSeconds(1);
+
+        Assert.Equal(waiting.Count, await store.WakeAllAsync(now, Ct));
+        Assert.Equal(0, await store.WakeAllAsync(now, Ct));
+        var claimed = await store.ClaimDueAsync("worker-a", 100, now, Lease, Ct);
+        Assert.Equal(waiting.Select(r => r.Id).Order(), claimed.Select(r => r.Id).Order());
+    }
+
+    [Fact]
     public async Task ReleaseForPuppet_MakesItsWaitingEventsDue_AndQueuesItsRecentDeadLettersAgain()
     {
         var store = await CreateStoreAsync();

@@ -248,27 +248,30 @@ public sealed partial class SqliteDeliveryStore : IDeliveryStore, IAsyncDisposab
         }
     }
 
+    // In turns like the per-puppet wake: at start-up a crash may have left a long put-off backlog, and one statement
+    // over all of it would hold the writer while the first callbacks wait on their commits.
     public Task<int> WakeAllAsync(DateTime now, CancellationToken cancellationToken) =>
-        _writer.WriteAsync(writer =>
-        {
-            var command = writer.Command("""
-                UPDATE deliveries SET next_attempt_at = $now
-                WHERE state = 'Pending' AND next_attempt_at > $now AND (lease_until IS NULL OR lease_until <= $now);
-                """);
-            SqliteWriter.Bind(command, "$now", Ticks(now));
-            return command.ExecuteNonQuery();
-        }, cancellationToken);
+        InTurnsAsync(writer => WakeCommand(writer, kfId: null, now).ExecuteNonQuery(), cancellationToken);
 
-    private static SqliteCommand WakeCommand(SqliteWriter writer, string kfId, DateTime now, int rows = RowsPerTurn)
+    private static readonly string WakePuppetSql = WakeSql("kf_id = $kfId AND ");
+    private static readonly string WakeEveryPuppetSql = WakeSql("");
+
+    private static string WakeSql(string puppetCondition) => $"""
+        UPDATE deliveries SET next_attempt_at = $now
+        WHERE rowid IN (
+            SELECT rowid FROM deliveries
+            WHERE {puppetCondition}state = 'Pending' AND next_attempt_at > $now AND (lease_until IS NULL OR lease_until <= $now)
+            LIMIT $rows);
+        """;
+
+    /// <summary>Makes put-off events due now, at most <paramref name="rows"/> of them (-1: all): one puppet's, or every puppet's when <paramref name="kfId"/> is null.</summary>
+    private static SqliteCommand WakeCommand(SqliteWriter writer, string? kfId, DateTime now, int rows = RowsPerTurn)
     {
-        var command = writer.Command("""
-            UPDATE deliveries SET next_attempt_at = $now
-            WHERE rowid IN (
-                SELECT rowid FROM deliveries
-                WHERE kf_id = $kfId AND state = 'Pending' AND next_attempt_at > $now AND (lease_until IS NULL OR lease_until <= $now)
-                LIMIT $rows);
-            """);
-        SqliteWriter.Bind(command, "$kfId", kfId);
+        var command = writer.Command(kfId is null ? WakeEveryPuppetSql : WakePuppetSql);
+        if (kfId is not null)
+        {
+            SqliteWriter.Bind(command, "$kfId", kfId);
+        }
         SqliteWriter.Bind(command, "$now", Ticks(now));
         SqliteWriter.Bind(command, "$rows", rows);
         return command;
