@@ -232,9 +232,7 @@ public sealed class DeliveryDispatcher(
             {
                 return [];
             }
-            var held = lane.Queued.Where(h => !h.Dropped).Select(h => h.Record).ToArray();
-            _held -= lane.Queued.Count;
-            lane.Queued.Clear();
+            var held = TakeQueued(lane);
             if (lane.InFlight == 0)
             {
                 _lanes.Remove(kfId);
@@ -249,16 +247,20 @@ public sealed class DeliveryDispatcher(
         lock (_gate)
         {
             _stopped = true;
-            var held = _lanes.Values.SelectMany(l => l.Queued).Where(h => !h.Dropped).Select(h => h.Record).ToList();
-            foreach (var lane in _lanes.Values)
-            {
-                lane.Queued.Clear();
-            }
-            _held = 0;
+            var held = _lanes.Values.SelectMany(TakeQueued).ToList();
             _provenTurns.Clear();
             _trialTurns.Clear();
             return held;
         }
+    }
+
+    /// <summary>Empties a lane's queue (the caller holds the gate); answers the events whose lease this replica still holds.</summary>
+    private DeliveryRecord[] TakeQueued(PuppetLane lane)
+    {
+        var held = lane.Queued.Where(h => !h.Dropped).Select(h => h.Record).ToArray();
+        _held -= lane.Queued.Count;
+        lane.Queued.Clear();
+        return held;
     }
 
     /// <summary>Events waiting in memory whose lease ends before <paramref name="before"/>: the worker renews them, so a long wait never lets another claim take them.</summary>
