@@ -84,10 +84,7 @@ public sealed class HandBackTests
         var dispatcher = app.Services.GetRequiredService<DeliveryDispatcher>();
         var tracker = app.Services.GetRequiredService<DeliveryTracker>();
         var breakdown = app.Services.GetRequiredService<IQueueBreakdown>();
-        var corp = new TestCorp();
-        var slow = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
-        var answer = new TaskCompletionSource();
-        slow.Gate = answer;
+        var (corp, slow, answer) = await PuppetThatHoldsItsAnswersAsync(app);
         try
         {
             await LeaveAnAttemptUnansweredPastTheSilenceAsync(app, corp, slow);
@@ -124,10 +121,7 @@ public sealed class HandBackTests
         await using var app = new ManagerApp().With("Delivery:SilenceBeforePutOff", "00:00:00.300").WithServices(calls.Record);
         await app.InitializeAsync();
         var dispatcher = app.Services.GetRequiredService<DeliveryDispatcher>();
-        var corp = new TestCorp();
-        var slow = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
-        var answer = new TaskCompletionSource();
-        slow.Gate = answer;
+        var (corp, slow, answer) = await PuppetThatHoldsItsAnswersAsync(app);
         try
         {
             await LeaveAnAttemptUnansweredPastTheSilenceAsync(app, corp, slow);
@@ -157,6 +151,16 @@ public sealed class HandBackTests
         {
             answer.TrySetResult();
         }
+    }
+
+    /// <summary>A puppet registered in a corp of its own that holds every answer until <c>Answer</c> is set.</summary>
+    private static async Task<(TestCorp Corp, PuppetStub.Puppet Slow, TaskCompletionSource Answer)> PuppetThatHoldsItsAnswersAsync(ManagerApp app)
+    {
+        var corp = new TestCorp();
+        var slow = await corp.RegisterPuppetAsync(app.Client, app.Puppets);
+        var answer = new TaskCompletionSource();
+        slow.Gate = answer;
+        return (corp, slow, answer);
     }
 
     /// <summary>Sends "first" to a puppet that holds its answer, and waits past the 300 ms silence that puts later events off.</summary>
